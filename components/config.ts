@@ -1,0 +1,261 @@
+/**
+ * Stack configuration: parsed and validated as a whole, before any resource is registered, so a
+ * bad value stops `pulumi preview`/`pulumi up` with one message that names every bad key and what
+ * it allows, and nothing is sent to the cluster.
+ */
+import { dns1035Problem, MAX_LABEL_LENGTH, revisionName, tagHostLabel } from "./naming";
+import { tagsOf } from "./traffic";
+
+/** Stack config keys, in the project namespace `knative-rollout:`. Declared in Pulumi.yaml too. */
+export const CONFIG_KEYS = [
+    "rolloutPercent",
+    "candidateVersion",
+    "stableVersion",
+    "namespace",
+    "serviceName",
+    "target",
+    "registry",
+    "registryUsername",
+    "registryPassword",
+    "pythonImage",
+    "imagePlatform",
+    "autoscaling",
+    "awaitReady",
+    "readyTimeoutSeconds",
+    "kubeconfig",
+    "kubeContext",
+] as const;
+export type ConfigKey = (typeof CONFIG_KEYS)[number];
+
+/** Raw values as Pulumi hands them over: strings (objects as JSON text), undefined when unset. */
+export type RawConfig = Partial<Record<ConfigKey, string>>;
+
+export const DEFAULTS = {
+    namespace: "revs",
+    serviceName: "helloworld-python",
+    target: "World",
+    imagePlatform: "linux/amd64",
+    awaitReady: true,
+    readyTimeoutSeconds: 300,
+} as const;
+
+export interface Autoscaling {
+    /** `autoscaling.knative.dev/target`: soft concurrency target per replica. */
+    target?: number;
+    /** `autoscaling.knative.dev/min-scale`. */
+    minScale?: number;
+    /** `autoscaling.knative.dev/max-scale`; 0 means unlimited. */
+    maxScale?: number;
+}
+const AUTOSCALING_KEYS: readonly (keyof Autoscaling)[] = ["target", "minScale", "maxScale"];
+
+export interface RolloutConfig {
+    serviceName: string;
+    namespace: string;
+    /** The app's `TARGET` environment variable. */
+    target: string;
+    candidateVersion: string;
+    stableVersion?: string;
+    /** Share of requests for the candidate revision, an integer 0..100. */
+    rolloutPercent: number;
+    registry: string;
+    registryUsername?: string;
+    /** Whether a `registryPassword` secret is set (the value itself stays a Pulumi secret). */
+    hasRegistryPassword: boolean;
+    /** Base image passed to the Dockerfiles as `PYTHON_IMAGE`; unset keeps their pinned default. */
+    pythonImage?: string;
+    imagePlatform: string;
+    autoscaling: Autoscaling;
+    awaitReady: boolean;
+    readyTimeoutSeconds: number;
+    kubeconfig?: string;
+    kubeContext?: string;
+}
+
+/** Every problem found in a stack's config, reported together. */
+export class ConfigError extends Error {
+    constructor(readonly problems: string[]) {
+        super(
+            `invalid stack configuration (namespace knative-rollout:):\n` +
+                problems.map((p) => `  - ${p}`).join("\n"),
+        );
+        this.name = "ConfigError";
+    }
+}
+
+export interface ConfigContext {
+    /** Whether `apps/<version>/` holds a buildable app (a Dockerfile). */
+    versionExists(version: string): boolean;
+}
+
+const INTEGER = /^-?\d+$/;
+const NUMBER = /^-?(\d+\.?\d*|\.\d+)$/;
+const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
+// host[:port][/path...], no scheme, no tag: the repository prefix images are pushed under.
+const REGISTRY = /^[a-zA-Z0-9.-]+(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+
+/** Parses and validates raw stack config; throws ConfigError listing every problem. */
+export function parseConfig(raw: RawConfig, ctx: ConfigContext): RolloutConfig {
+    const problems: string[] = [];
+    const blank = (v: string | undefined) => v === undefined || v.trim() === "";
+
+    const serviceName = blank(raw.serviceName) ? DEFAULTS.serviceName : raw.serviceName!;
+    const namespace = blank(raw.namespace) ? DEFAULTS.namespace : raw.namespace!;
+    const target = raw.target ?? DEFAULTS.target;
+    const nameProblem = dns1035Problem(serviceName);
+    if (nameProblem) problems.push(`serviceName "${serviceName}" ${nameProblem}`);
+    const nsProblem = dns1035Problem(namespace);
+    if (nsProblem) problems.push(`namespace "${namespace}" ${nsProblem}`);
+
+    const versions: { key: "candidateVersion" | "stableVersion"; value: string }[] = [];
+    const candidateVersion = raw.candidateVersion?.trim() ?? "";
+    if (candidateVersion === "") {
+        problems.push(`candidateVersion is required: the app version the Service's template deploys (a folder apps/<version>), e.g. "v2"`);
+    } else {
+        versions.push({ key: "candidateVersion", value: candidateVersion });
+    }
+    const stableVersion = blank(raw.stableVersion) ? undefined : raw.stableVersion!.trim();
+    if (stableVersion !== undefined) {
+        versions.push({ key: "stableVersion", value: stableVersion });
+        if (stableVersion === candidateVersion) {
+            problems.push(`stableVersion and candidateVersion are both "${stableVersion}": a split needs two different versions (unset stableVersion to send 100% to one)`);
+        }
+    }
+    for (const { key, value } of versions) {
+        const versionProblem = dns1035Problem(value);
+        if (versionProblem) {
+            problems.push(`${key} "${value}" ${versionProblem}`);
+            continue;
+        }
+        if (!ctx.versionExists(value)) {
+            problems.push(`${key} "${value}" has no app: expected a Dockerfile in apps/${value}/`);
+        }
+        const name = revisionName(serviceName, value);
+        if (name.length > MAX_LABEL_LENGTH) {
+            problems.push(`${key} "${value}" makes the revision name "${name}" ${name.length} characters long; Knative allows at most ${MAX_LABEL_LENGTH} (shorten serviceName or the version)`);
+        }
+    }
+
+    let rolloutPercent = 100;
+    if (blank(raw.rolloutPercent)) {
+        if (stableVersion !== undefined) {
+            problems.push(`rolloutPercent is required when stableVersion is set: an integer from 0 to 100, the candidate's share of requests`);
+        }
+    } else if (!INTEGER.test(raw.rolloutPercent!.trim()) || +raw.rolloutPercent! < 0 || +raw.rolloutPercent! > 100) {
+        problems.push(`rolloutPercent must be an integer from 0 to 100 (the candidate's share of requests), got "${raw.rolloutPercent}"`);
+    } else {
+        rolloutPercent = +raw.rolloutPercent!;
+        if (stableVersion === undefined && rolloutPercent !== 100) {
+            problems.push(`rolloutPercent is ${rolloutPercent} but stableVersion is not set: without a stable revision the candidate takes 100% (set stableVersion, or rolloutPercent to 100 or unset it)`);
+        }
+    }
+    if (nameProblem === undefined) {
+        for (const tag of tagsOf({ stableRevision: stableVersion })) {
+            const label = tagHostLabel(tag, serviceName);
+            if (label.length > MAX_LABEL_LENGTH) {
+                problems.push(`serviceName "${serviceName}" makes the tag host "${label}" ${label.length} characters long; Knative allows at most ${MAX_LABEL_LENGTH}`);
+            }
+        }
+    }
+
+    const registry = raw.registry?.trim() ?? "";
+    if (registry === "") {
+        problems.push(`registry is required: where images are pushed, e.g. "registry.example.com/team" or "127.0.0.1:5000"`);
+    } else if (!REGISTRY.test(registry)) {
+        problems.push(`registry "${registry}" must be host[:port][/path] with no scheme and no tag, e.g. "registry.example.com/team"`);
+    }
+    const registryUsername = blank(raw.registryUsername) ? undefined : raw.registryUsername!.trim();
+    const hasRegistryPassword = !blank(raw.registryPassword);
+    if ((registryUsername === undefined) !== !hasRegistryPassword) {
+        problems.push(`registryUsername and registryPassword go together: set both (the password with --secret) or neither`);
+    }
+
+    const pythonImage = blank(raw.pythonImage) ? undefined : raw.pythonImage!.trim();
+    const imagePlatform = blank(raw.imagePlatform) ? DEFAULTS.imagePlatform : raw.imagePlatform!.trim();
+    if (!PLATFORM.test(imagePlatform)) {
+        problems.push(`imagePlatform "${imagePlatform}" must be os/arch[/variant], e.g. "linux/amd64"`);
+    }
+
+    const autoscaling = parseAutoscaling(raw.autoscaling, problems);
+
+    let awaitReady: boolean = DEFAULTS.awaitReady;
+    if (!blank(raw.awaitReady)) {
+        if (raw.awaitReady !== "true" && raw.awaitReady !== "false") {
+            problems.push(`awaitReady must be true or false, got "${raw.awaitReady}"`);
+        } else {
+            awaitReady = raw.awaitReady === "true";
+        }
+    }
+    let readyTimeoutSeconds: number = DEFAULTS.readyTimeoutSeconds;
+    if (!blank(raw.readyTimeoutSeconds)) {
+        if (!INTEGER.test(raw.readyTimeoutSeconds!) || +raw.readyTimeoutSeconds! < 1) {
+            problems.push(`readyTimeoutSeconds must be a whole number of seconds, at least 1, got "${raw.readyTimeoutSeconds}"`);
+        } else {
+            readyTimeoutSeconds = +raw.readyTimeoutSeconds!;
+        }
+    }
+
+    if (problems.length > 0) {
+        throw new ConfigError(problems);
+    }
+    return {
+        serviceName,
+        namespace,
+        target,
+        candidateVersion,
+        stableVersion,
+        rolloutPercent,
+        registry,
+        registryUsername,
+        hasRegistryPassword,
+        pythonImage,
+        imagePlatform,
+        autoscaling,
+        awaitReady,
+        readyTimeoutSeconds,
+        kubeconfig: blank(raw.kubeconfig) ? undefined : raw.kubeconfig,
+        kubeContext: blank(raw.kubeContext) ? undefined : raw.kubeContext!.trim(),
+    };
+}
+
+function parseAutoscaling(text: string | undefined, problems: string[]): Autoscaling {
+    if (text === undefined || text.trim() === "") {
+        return {};
+    }
+    let value: unknown;
+    try {
+        value = JSON.parse(text);
+    } catch {
+        problems.push(`autoscaling must be an object such as {"target": 3, "minScale": 1, "maxScale": 10}, got ${text}`);
+        return {};
+    }
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+        problems.push(`autoscaling must be an object such as {"target": 3, "minScale": 1, "maxScale": 10}, got ${text}`);
+        return {};
+    }
+    const result: Autoscaling = {};
+    for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+        if (!(AUTOSCALING_KEYS as readonly string[]).includes(key)) {
+            problems.push(`autoscaling.${key} is not a known key; allowed: ${AUTOSCALING_KEYS.join(", ")}`);
+            continue;
+        }
+        const n = typeof v === "number" ? v : typeof v === "string" && NUMBER.test(v) ? +v : NaN;
+        if (key === "target") {
+            if (!(n > 0)) {
+                problems.push(`autoscaling.target must be a number greater than 0 (requests in flight per replica), got ${JSON.stringify(v)}`);
+            } else if (n < 0.01) {
+                problems.push(`autoscaling.target must be at least 0.01, Knative's minimum, got ${n}`);
+            } else {
+                result.target = n;
+            }
+        } else if (!Number.isInteger(n) || n < 0) {
+            problems.push(`autoscaling.${key} must be a whole number, at least 0, got ${JSON.stringify(v)}`);
+        } else {
+            result[key as "minScale" | "maxScale"] = n;
+        }
+    }
+    if (result.minScale !== undefined && result.maxScale !== undefined && result.maxScale > 0 && result.minScale > result.maxScale) {
+        problems.push(`autoscaling.minScale (${result.minScale}) must not exceed autoscaling.maxScale (${result.maxScale}); maxScale 0 means unlimited`);
+    }
+    return result;
+}

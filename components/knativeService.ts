@@ -1,0 +1,160 @@
+/**
+ * KnativeService: a Knative Service whose traffic is pinned to named revisions.
+ *
+ * Why two Kubernetes resources for one object: Knative skips its defaulting when a BYO revision
+ * name is unchanged, so re-sending a template that omits what defaulting added at create (the
+ * container name, the readiness probe and, with secure-pod-defaults, the security context, all
+ * cluster-dependent) is rejected. The template is therefore applied only when it changes, which
+ * always comes with a new name, by one field manager; `spec.traffic` is applied by a second field
+ * manager (a server-side-apply patch) that never touches the template. A traffic-only change is a
+ * patch of `spec.traffic` alone, and works whatever the cluster's defaults are.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { Autoscaling } from "./config";
+import { ServiceBootstrap } from "./bootstrap";
+import { ReadinessGate } from "./readiness";
+import { TemplateGuard } from "./templateGuard";
+import { revisionTemplate, RevisionTemplate } from "./template";
+import { trafficTable, TrafficTarget } from "./traffic";
+
+export const TRAFFIC_FIELD_MANAGER = "knative-rollout-traffic";
+
+export interface RevisionSource {
+    version: string;
+    /** Digest-pinned image reference. */
+    image: pulumi.Input<string>;
+    /** Fingerprint of the image's content: what may change a template under the same name. */
+    contentHash: string;
+}
+
+export interface KnativeServiceArgs {
+    namespace: pulumi.Input<string>;
+    serviceName: string;
+    candidate: RevisionSource;
+    stable?: RevisionSource;
+    rolloutPercent: number;
+    target: string;
+    autoscaling: Autoscaling;
+    imagePullSecret?: pulumi.Input<string>;
+    awaitReady: boolean;
+    readyTimeoutSeconds: number;
+    cluster: { kubeconfig?: pulumi.Input<string>; context?: string };
+}
+
+/** The template of a version as this Service deploys it (shared by bootstrap and Service). */
+export function templateFor(
+    args: Pick<KnativeServiceArgs, "serviceName" | "target" | "autoscaling" | "imagePullSecret">,
+    source: RevisionSource,
+): pulumi.Output<RevisionTemplate> {
+    return pulumi.all([source.image, args.imagePullSecret]).apply(([image, pullSecret]) => {
+        const template = revisionTemplate({
+            serviceName: args.serviceName,
+            version: source.version,
+            image,
+            target: args.target,
+            autoscaling: args.autoscaling,
+        });
+        if (pullSecret !== undefined) {
+            template.spec!.imagePullSecrets = [{ name: pullSecret }];
+        }
+        return template;
+    });
+}
+
+export class KnativeService extends pulumi.ComponentResource {
+    readonly url: pulumi.Output<string | undefined>;
+    readonly tagUrls: pulumi.Output<Record<string, string>>;
+    readonly traffic: TrafficTarget[];
+    readonly candidateRevision: string;
+    readonly stableRevision?: string;
+
+    constructor(name: string, args: KnativeServiceArgs, opts: pulumi.ComponentResourceOptions & { provider: k8s.Provider }) {
+        super("knative-rollout:index:KnativeService", name, {}, opts);
+        const k8sOpts = { parent: this, provider: opts.provider };
+        const access = { kubeconfig: args.cluster.kubeconfig, context: args.cluster.context };
+        const candidateTemplate = templateFor(args, args.candidate);
+        this.candidateRevision = `${args.serviceName}-${args.candidate.version}`;
+        this.stableRevision = args.stable && `${args.serviceName}-${args.stable.version}`;
+        this.traffic = trafficTable({
+            stableRevision: this.stableRevision,
+            candidateRevision: this.candidateRevision,
+            candidatePercent: args.rolloutPercent,
+        });
+
+        const guard = new TemplateGuard(
+            `${name}-template-guard`,
+            {
+                revisionName: this.candidateRevision,
+                inputs: {
+                    [`apps/${args.candidate.version} (image content, pythonImage, imagePlatform)`]: args.candidate.contentHash,
+                    target: args.target,
+                    autoscaling: JSON.stringify(args.autoscaling),
+                    "registryUsername (image pull secret)": args.imagePullSecret ? "set" : "unset",
+                },
+            },
+            { parent: this },
+        );
+
+        const bootstrap =
+            args.stable &&
+            new ServiceBootstrap(
+                `${name}-bootstrap`,
+                {
+                    ...access,
+                    namespace: args.namespace,
+                    serviceName: args.serviceName,
+                    stableTemplate: templateFor(args, args.stable),
+                    timeoutSeconds: args.readyTimeoutSeconds,
+                },
+                { parent: this, dependsOn: [guard], additionalSecretOutputs: ["kubeconfig"] },
+            );
+
+        const metadata = { name: args.serviceName, namespace: args.namespace };
+        const service = new k8s.apiextensions.CustomResource(
+            name,
+            {
+                apiVersion: "serving.knative.dev/v1",
+                kind: "Service",
+                // patchForce: take over the fields the bootstrap's create set.
+                metadata: { ...metadata, annotations: { "pulumi.com/patchForce": "true" } },
+                spec: { template: candidateTemplate },
+            },
+            { ...k8sOpts, dependsOn: [guard, ...(bootstrap ? [bootstrap] : [])] },
+        );
+
+        const traffic = new k8s.apiextensions.CustomResourcePatch(
+            `${name}-traffic`,
+            {
+                apiVersion: "serving.knative.dev/v1",
+                kind: "Service",
+                metadata: {
+                    ...metadata,
+                    annotations: {
+                        "pulumi.com/patchForce": "true",
+                        "pulumi.com/patchFieldManager": TRAFFIC_FIELD_MANAGER,
+                    },
+                },
+                spec: { traffic: this.traffic },
+            },
+            { ...k8sOpts, dependsOn: [service] },
+        );
+
+        const gate = new ReadinessGate(
+            `${name}-ready`,
+            {
+                ...access,
+                namespace: args.namespace,
+                serviceName: args.serviceName,
+                traffic: this.traffic,
+                revisionKey: pulumi.interpolate`${this.candidateRevision}@${args.candidate.image}`,
+                awaitReady: args.awaitReady,
+                timeoutSeconds: args.readyTimeoutSeconds,
+            },
+            { parent: this, dependsOn: [traffic], additionalSecretOutputs: ["kubeconfig"] },
+        );
+        this.url = gate.url;
+        this.tagUrls = gate.tagUrls;
+        this.registerOutputs({ url: this.url, tagUrls: this.tagUrls, traffic: this.traffic });
+    }
+}

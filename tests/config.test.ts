@@ -1,0 +1,100 @@
+import { expect } from "chai";
+import { ConfigError, parseConfig, RawConfig } from "../components/config";
+
+const apps = new Set(["v1", "v2", "v3"]);
+const ctx = { versionExists: (v: string) => apps.has(v) };
+const good: RawConfig = { stableVersion: "v1", candidateVersion: "v2", rolloutPercent: "50", registry: "127.0.0.1:5000" };
+
+function problemsOf(raw: RawConfig): string[] {
+    try {
+        parseConfig(raw, ctx);
+    } catch (err) {
+        expect(err).to.be.instanceOf(ConfigError);
+        return (err as ConfigError).problems;
+    }
+    throw new Error("expected the config to be rejected");
+}
+
+describe("stack config", () => {
+    it("accepts the dev stack and fills in defaults", () => {
+        const c = parseConfig(good, ctx);
+        expect(c).to.include({
+            serviceName: "helloworld-python",
+            namespace: "revs",
+            target: "World",
+            stableVersion: "v1",
+            candidateVersion: "v2",
+            rolloutPercent: 50,
+            imagePlatform: "linux/amd64",
+            awaitReady: true,
+            readyTimeoutSeconds: 300,
+        });
+        expect(c.autoscaling).to.deep.equal({});
+    });
+
+    it("lets a candidate-only stack omit rolloutPercent (it takes 100%)", () => {
+        const c = parseConfig({ candidateVersion: "v2", registry: "r.example.com/team" }, ctx);
+        expect(c.rolloutPercent).to.equal(100);
+        expect(c.stableVersion).to.equal(undefined);
+    });
+
+    it("parses autoscaling given as an object", () => {
+        const c = parseConfig({ ...good, autoscaling: '{"target": 3, "minScale": 1, "maxScale": "10"}' }, ctx);
+        expect(c.autoscaling).to.deep.equal({ target: 3, minScale: 1, maxScale: 10 });
+    });
+
+    for (const pct of ["0", "1", "99", "100"]) {
+        it(`accepts rolloutPercent ${pct}`, () => {
+            expect(parseConfig({ ...good, rolloutPercent: pct }, ctx).rolloutPercent).to.equal(+pct);
+        });
+    }
+
+    // One row per bad input: the raw change, and a fragment the message must contain.
+    const rejected: [string, RawConfig, string][] = [
+        ["rolloutPercent -1", { rolloutPercent: "-1" }, 'rolloutPercent must be an integer from 0 to 100 (the candidate\'s share of requests), got "-1"'],
+        ["rolloutPercent 101", { rolloutPercent: "101" }, 'rolloutPercent must be an integer from 0 to 100 (the candidate\'s share of requests), got "101"'],
+        ["rolloutPercent 50.5", { rolloutPercent: "50.5" }, 'got "50.5"'],
+        ["rolloutPercent abc", { rolloutPercent: "abc" }, 'got "abc"'],
+        ["rolloutPercent missing with a stable version", { rolloutPercent: undefined }, "rolloutPercent is required when stableVersion is set"],
+        ["missing candidateVersion", { candidateVersion: undefined }, "candidateVersion is required"],
+        ["a version without an app folder", { candidateVersion: "v9" }, 'candidateVersion "v9" has no app: expected a Dockerfile in apps/v9/'],
+        ["a stable version without an app folder", { stableVersion: "v0" }, 'stableVersion "v0" has no app'],
+        ["a version that is not a DNS-1035 label", { candidateVersion: "V2.0" }, 'candidateVersion "V2.0" must be a DNS-1035 label'],
+        ["a version starting with a digit", { stableVersion: "1" }, 'stableVersion "1" must be a DNS-1035 label'],
+        ["a service name that is not a DNS-1035 label", { serviceName: "Hello_World" }, 'serviceName "Hello_World" must be a DNS-1035 label'],
+        ["a namespace that is not a DNS-1035 label", { namespace: "revs.prod" }, 'namespace "revs.prod" must be a DNS-1035 label'],
+        ["stable equal to candidate", { stableVersion: "v2" }, 'stableVersion and candidateVersion are both "v2"'],
+        ["rolloutPercent below 100 without stableVersion", { stableVersion: undefined, rolloutPercent: "30" }, "rolloutPercent is 30 but stableVersion is not set"],
+        ["a revision name over 63 characters", { serviceName: "s".repeat(50), candidateVersion: "v2" + "x".repeat(12) }, "characters long; Knative allows at most 63"],
+        ["a tag host over 63 characters", { serviceName: "a" + "b".repeat(54) }, 'makes the tag host "candidate-abbb'],
+        ["minScale > maxScale", { autoscaling: '{"minScale": 5, "maxScale": 2}' }, "autoscaling.minScale (5) must not exceed autoscaling.maxScale (2)"],
+        ["target 0", { autoscaling: '{"target": 0}' }, "autoscaling.target must be a number greater than 0"],
+        ["target negative", { autoscaling: '{"target": -3}' }, "autoscaling.target must be a number greater than 0"],
+        ["a misspelt autoscaling key", { autoscaling: '{"minscale": 1}' }, "autoscaling.minscale is not a known key; allowed: target, minScale, maxScale"],
+        ["a fractional minScale", { autoscaling: '{"minScale": 1.5}' }, "autoscaling.minScale must be a whole number, at least 0"],
+        ["autoscaling that is not an object", { autoscaling: "[1,2]" }, "autoscaling must be an object"],
+        ["missing registry", { registry: undefined }, "registry is required"],
+        ["a registry with a scheme", { registry: "https://r.example.com" }, 'registry "https://r.example.com" must be host[:port][/path]'],
+        ["a username without a password", { registryUsername: "ci" }, "registryUsername and registryPassword go together"],
+        ["awaitReady not a boolean", { awaitReady: "yes" }, 'awaitReady must be true or false, got "yes"'],
+        ["readyTimeoutSeconds 0", { readyTimeoutSeconds: "0" }, "readyTimeoutSeconds must be a whole number of seconds, at least 1"],
+        ["a bad platform", { imagePlatform: "amd64" }, 'imagePlatform "amd64" must be os/arch'],
+    ];
+    for (const [what, change, message] of rejected) {
+        it(`rejects ${what}`, () => {
+            const problems = problemsOf({ ...good, ...change });
+            expect(problems.join("\n")).to.include(message);
+        });
+    }
+
+    it("reports every problem at once, naming the project namespace", () => {
+        try {
+            parseConfig({ ...good, rolloutPercent: "150", autoscaling: '{"target": 0}', registry: "" }, ctx);
+            expect.fail("should have thrown");
+        } catch (err) {
+            const e = err as ConfigError;
+            expect(e.problems).to.have.length(3);
+            expect(e.message).to.match(/^invalid stack configuration \(namespace knative-rollout:\):\n {2}- /);
+        }
+    });
+});
