@@ -29,10 +29,13 @@ function describe(c: Condition | undefined): string {
     return [c.status === "False" ? "failed" : "not ready", c.reason, c.message].filter(Boolean).join(": ");
 }
 
-/** Traffic entries compared on what we set, ignoring Knative's status-only fields. */
+/**
+ * Traffic entries compared on what we set. Knative's defaulting writes `latestRevision: false`
+ * next to every `revisionName`, and a missing percent means 0.
+ */
 export function sameTraffic(live: TrafficTarget[] | undefined, want: TrafficTarget[]): boolean {
     const key = (t: TrafficTarget) =>
-        JSON.stringify([t.revisionName ?? null, t.latestRevision ?? null, t.percent ?? 0, t.tag ?? null]);
+        JSON.stringify([t.revisionName ?? null, t.latestRevision === true, t.percent ?? 0, t.tag ?? null]);
     return JSON.stringify((live ?? []).map(key)) === JSON.stringify(want.map(key));
 }
 
