@@ -95,7 +95,8 @@ describe(`real engine: the rollout (${SCENARIO})`, function () {
     });
 
     it("1. from nothing, one `pulumi up` bootstraps both pinned revisions and the 50/50 split", () => {
-        up("1. first pulumi up (bootstrap, build, push)");
+        // With its preview, as a user runs it: the preview of a fresh stack must pass too.
+        ok("1. first pulumi up, preview included (bootstrap, build, push)", "up", "--yes");
         expect(revisions()).to.deep.equal([rev("v1"), rev("v2")]);
         expectTraffic(table("v1", "v2", 50));
         const svc = liveService();
