@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import os
 import shutil
 import subprocess
@@ -33,47 +32,111 @@ def client(app_module):
     return app_module.app.test_client()
 
 
-# ---- Docker -----------------------------------------------------------------
+# ---- Docker and the registry --------------------------------------------------
+#
+# Prepared lazily from inside the tests (not in fixture setup), so that a missing
+# prerequisite or a failed build shows as a *failed* (or skipped) test rather than
+# a setup error, and each step runs once per session: a step that failed fails
+# every later test that needs it at once, without being retried.
 
-@pytest.fixture(scope="session")
-def docker_ready() -> None:
-    require(shutil.which(DOCKER), f"docker client {DOCKER!r} not on PATH (scripts/install-deps.sh)")
-    info = subprocess.run([DOCKER, "info", "--format", "{{.ServerVersion}}"],
-                          capture_output=True, text=True, timeout=30)
-    require(info.returncode == 0, f"docker daemon not reachable (scripts/docker-up.sh): {info.stderr.strip()}")
+def _once(method):
+    name = method.__name__
 
-
-@pytest.fixture(scope="session")
-def python_base_image(docker_ready) -> str:
-    """The offline Python base: TEST_PYTHON_IMAGE, or scripts/python-base-image.sh."""
-    override = os.environ.get("TEST_PYTHON_IMAGE")
-    if override:
-        return override
-    require(shutil.which("mmdebstrap"), "mmdebstrap not installed (scripts/install-deps.sh)")
-    proc = subprocess.run(["bash", str(REPO / "scripts" / "python-base-image.sh")],
-                          capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, f"python-base-image.sh failed:\n{proc.stderr[-4000:]}"
-    image = proc.stdout.strip().splitlines()[-1]
-    docker("image", "inspect", image)
-    return image
-
-
-_built: dict[str, str] = {}
+    def wrapper(self, *args):
+        key = (name, *args)
+        if key not in self._cache:
+            try:
+                self._cache[key] = (True, method(self, *args))
+            except BaseException as exc:  # includes pytest's skip/fail outcomes
+                self._cache[key] = (False, exc)
+        ok, value = self._cache[key]
+        if ok:
+            return value
+        raise value
+    return wrapper
 
 
 def image_tag(version: str) -> str:
     return f"knative-rollout-test/hello-{version}:latest"
 
 
-@pytest.fixture
-def app_image(version, python_base_image) -> str:
-    """apps/<version> built with PYTHON_IMAGE=<offline base> (once per session)."""
-    if version not in _built:
+class Lab:
+    """Docker, the offline base image, the app images and the test registry."""
+
+    def __init__(self, tmp_path_factory):
+        self._cache: dict = {}
+        self._tmp = tmp_path_factory
+
+    @_once
+    def docker_ready(self) -> None:
+        require(shutil.which(DOCKER), f"docker client {DOCKER!r} not on PATH (scripts/install-deps.sh)")
+        info = subprocess.run([DOCKER, "info", "--format", "{{.ServerVersion}}"],
+                              capture_output=True, text=True, timeout=30)
+        require(info.returncode == 0,
+                f"docker daemon not reachable (scripts/docker-up.sh): {info.stderr.strip()}")
+
+    @_once
+    def base_image(self) -> str:
+        """The offline Python base: TEST_PYTHON_IMAGE, or scripts/python-base-image.sh."""
+        self.docker_ready()
+        override = os.environ.get("TEST_PYTHON_IMAGE")
+        if override:
+            docker("image", "inspect", override)
+            return override
+        require(shutil.which("mmdebstrap"), "mmdebstrap not installed (scripts/install-deps.sh)")
+        proc = subprocess.run(["bash", str(REPO / "scripts" / "python-base-image.sh")],
+                              capture_output=True, text=True, timeout=900)
+        assert proc.returncode == 0, f"python-base-image.sh failed:\n{proc.stderr[-4000:]}"
+        image = proc.stdout.strip().splitlines()[-1]
+        docker("image", "inspect", image)
+        return image
+
+    @_once
+    def image(self, version: str) -> str:
+        """apps/<version> built with PYTHON_IMAGE=<offline base>."""
         tag = image_tag(version)
-        docker("build", "--network", "host", "--build-arg", f"PYTHON_IMAGE={python_base_image}",
+        base = self.base_image()
+        previous = docker("image", "inspect", "--format", "{{.Id}}", tag, check=False).stdout.strip()
+        docker("build", "--network", "host", "--build-arg", f"PYTHON_IMAGE={base}",
                "--tag", tag, str(APPS / version), timeout=600)
-        _built[version] = tag
-    return _built[version]
+        if previous and previous != docker("image", "inspect", "--format", "{{.Id}}", tag).stdout.strip():
+            # The last run's image (and its registry names) would only pile up.
+            docker("image", "rm", "--force", previous, check=False)
+        return tag
+
+    @_once
+    def registry(self) -> dict:
+        """Credentials of the test registry started by scripts/docker-up.sh."""
+        self.docker_ready()
+        require(REGISTRY_ENV_FILE.is_file(),
+                f"{REGISTRY_ENV_FILE} missing: start the registry with scripts/docker-up.sh")
+        env = support.read_env_file(REGISTRY_ENV_FILE)
+        for key in ("REGISTRY", "REGISTRY_USER", "REGISTRY_PASSWORD"):
+            assert env.get(key), f"{key} missing from {REGISTRY_ENV_FILE}"
+        status = None
+        try:
+            urllib.request.urlopen(f"http://{env['REGISTRY']}/v2/", timeout=5)
+            status = 200
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        except OSError as exc:
+            require(False, f"registry {env['REGISTRY']} not answering (scripts/docker-up.sh): {exc}")
+        assert status == 401, f"registry must demand credentials, anonymous /v2/ gave {status}"
+        return env
+
+    @_once
+    def docker_config(self) -> Path:
+        """A private DOCKER_CONFIG logged in to the test registry (the user's is untouched)."""
+        registry = self.registry()
+        config = self._tmp.mktemp("docker-config")
+        docker("--config", str(config), "login", "--username", registry["REGISTRY_USER"],
+               "--password-stdin", registry["REGISTRY"], input=registry["REGISTRY_PASSWORD"])
+        return config
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory) -> Lab:
+    return Lab(tmp_path_factory)
 
 
 class Containers:
@@ -100,52 +163,6 @@ def containers():
     c = Containers()
     yield c
     c.cleanup()
-
-
-# ---- Registry ----------------------------------------------------------------
-
-@pytest.fixture(scope="session")
-def registry(docker_ready) -> dict[str, str]:
-    """Credentials of the test registry started by scripts/docker-up.sh."""
-    require(REGISTRY_ENV_FILE.is_file(),
-            f"{REGISTRY_ENV_FILE} missing: start the registry with scripts/docker-up.sh")
-    env = support.read_env_file(REGISTRY_ENV_FILE)
-    for key in ("REGISTRY", "REGISTRY_USER", "REGISTRY_PASSWORD"):
-        assert env.get(key), f"{key} missing from {REGISTRY_ENV_FILE}"
-    try:
-        urllib.request.urlopen(f"http://{env['REGISTRY']}/v2/", timeout=5)
-        status = 200
-    except urllib.error.HTTPError as exc:
-        status = exc.code
-    except OSError as exc:
-        require(False, f"registry {env['REGISTRY']} not answering (scripts/docker-up.sh): {exc}")
-    assert status == 401, f"registry must demand credentials, anonymous /v2/ gave {status}"
-    return env
-
-
-@pytest.fixture(scope="session")
-def docker_config(registry, tmp_path_factory) -> Path:
-    """A private DOCKER_CONFIG logged in to the test registry (the user's is untouched)."""
-    config = tmp_path_factory.mktemp("docker-config")
-    docker("--config", str(config), "login", "--username", registry["REGISTRY_USER"],
-           "--password-stdin", registry["REGISTRY"], input=registry["REGISTRY_PASSWORD"])
-    return config
-
-
-def registry_get(registry: dict, path: str, accept: str | None = None, auth: bool = True):
-    """GET http://<registry>/v2/<path>: (status, headers)."""
-    req = urllib.request.Request(f"http://{registry['REGISTRY']}/v2/{path}")
-    if accept:
-        req.add_header("Accept", accept)
-    if auth:
-        token = base64.b64encode(
-            f"{registry['REGISTRY_USER']}:{registry['REGISTRY_PASSWORD']}".encode()).decode()
-        req.add_header("Authorization", f"Basic {token}")
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return resp.status, dict(resp.headers)
-    except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers)
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.client
 import importlib.util
@@ -9,6 +10,8 @@ import os
 import socket
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from types import ModuleType
 
@@ -124,3 +127,19 @@ def read_env_file(path: Path) -> dict[str, str]:
             key, value = line.split("=", 1)
             values[key.strip()] = value.strip()
     return values
+
+
+def registry_get(registry: dict, path: str, accept: str | None = None, auth: bool = True):
+    """GET http://<registry>/v2/<path>: (status, headers)."""
+    req = urllib.request.Request(f"http://{registry['REGISTRY']}/v2/{path}")
+    if accept:
+        req.add_header("Accept", accept)
+    if auth:
+        token = base64.b64encode(
+            f"{registry['REGISTRY_USER']}:{registry['REGISTRY_PASSWORD']}".encode()).decode()
+        req.add_header("Authorization", f"Basic {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, dict(resp.headers)
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers)

@@ -16,9 +16,8 @@ import time
 
 import pytest
 
-from conftest import image_tag, registry_get
-from support import (DOCKER, IMAGE_UID, REPO, docker, expected_body, free_port, http_request,
-                     proc_status, proc_tree, wait_http)
+from support import (IMAGE_UID, REPO, docker, expected_body, free_port, http_request,
+                     proc_status, proc_tree, registry_get, wait_http)
 
 pytestmark = [pytest.mark.container, pytest.mark.timeout(900)]
 
@@ -32,9 +31,9 @@ def inspect(ref: str) -> dict:
     return json.loads(docker("image", "inspect", ref).stdout)[0]
 
 
-def start_on_loopback(containers, image: str, **env) -> tuple[str, int]:
+def start_on_loopback(containers, image: str, *args: str, **env) -> tuple[str, int]:
     port = free_port()
-    cid = containers.run(image, env={"PORT": str(port), "LISTEN_HOST": "127.0.0.1", **env})
+    cid = containers.run(image, *args, env={"PORT": str(port), "LISTEN_HOST": "127.0.0.1", **env})
     wait_http(port, timeout=30, alive=lambda: container_running(cid))
     return cid, port
 
@@ -43,7 +42,8 @@ def container_running(cid: str) -> bool:
     return docker("inspect", "-f", "{{.State.Running}}", cid, check=False).stdout.strip() == "true"
 
 
-def test_image_metadata(app_image):
+def test_image_metadata(lab, version):
+    app_image = lab.image(version)
     config = inspect(app_image)["Config"]
     assert config["User"] == f"{IMAGE_UID}:{IMAGE_UID}"
     assert config["Cmd"] == ["/opt/venv/bin/gunicorn", "--config", "/app/gunicorn.conf.py", "app:app"]
@@ -53,8 +53,14 @@ def test_image_metadata(app_image):
     assert not [e for e in config["Env"] if e.startswith("PORT=")], "the image must not set PORT"
 
 
-def test_container_serves_exact_body(app_image, version, containers):
-    _, port = start_on_loopback(containers, app_image, TARGET="Knative")
+RESTRICTED = ("--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges")
+
+
+def test_container_serves_exact_body(lab, version, containers):
+    """...also under a read-only root filesystem, no capabilities and
+    no-new-privileges, as a restricted Pod Security profile runs it."""
+    app_image = lab.image(version)
+    _, port = start_on_loopback(containers, app_image, *RESTRICTED, TARGET="Knative")
     status, headers, body = http_request(port, "/")
     assert (status, body) == (200, f"Hello Knative : {version} !\n")
     assert headers["content-type"] == "text/plain; charset=utf-8"
@@ -62,12 +68,14 @@ def test_container_serves_exact_body(app_image, version, containers):
     assert http_request(port, "/", method="DELETE")[::2] == (405, "405 Method Not Allowed\n")
 
 
-def test_container_default_target(app_image, version, containers):
+def test_container_default_target(lab, version, containers):
+    app_image = lab.image(version)
     _, port = start_on_loopback(containers, app_image)
     assert http_request(port, "/")[2] == expected_body(version)
 
 
-def test_container_listens_on_8080_without_port(app_image, version, containers):
+def test_container_listens_on_8080_without_port(lab, version, containers):
+    app_image = lab.image(version)
     """No PORT, no LISTEN_HOST: 0.0.0.0:8080, seen from inside the container's
     own (network-less) namespace."""
     cid = containers.run(app_image, network="none")
@@ -83,7 +91,8 @@ def test_container_listens_on_8080_without_port(app_image, version, containers):
     assert "Listening at: http://0.0.0.0:8080" in docker("logs", cid).stderr
 
 
-def test_container_process_is_not_root(app_image, containers):
+def test_container_process_is_not_root(lab, version, containers):
+    app_image = lab.image(version)
     cid, _ = start_on_loopback(containers, app_image)
     pid = int(docker("inspect", "-f", "{{.State.Pid}}", cid).stdout)
     with open(f"/proc/{pid}/cmdline", "rb") as f:
@@ -98,7 +107,8 @@ def test_container_process_is_not_root(app_image, containers):
     assert docker("exec", cid, "id", "-u").stdout.strip() == str(IMAGE_UID)
 
 
-def test_container_stops_cleanly_on_sigterm(app_image, containers):
+def test_container_stops_cleanly_on_sigterm(lab, version, containers):
+    app_image = lab.image(version)
     cid, _ = start_on_loopback(containers, app_image)
     start = time.monotonic()
     docker("stop", "--time", "20", cid, timeout=60)
@@ -111,7 +121,8 @@ def test_container_stops_cleanly_on_sigterm(app_image, containers):
     assert "Handling signal: term" in logs and "Shutting down: Master" in logs
 
 
-def test_image_has_no_pip_cache_or_build_tools(app_image):
+def test_image_has_no_pip_cache_or_build_tools(lab, version):
+    app_image = lab.image(version)
     script = (
         "set -u; bad=0;"
         "for t in gcc cc make git; do command -v $t >/dev/null && { echo tool:$t; bad=1; }; done;"
@@ -124,7 +135,8 @@ def test_image_has_no_pip_cache_or_build_tools(app_image):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_push_and_pull_back_by_digest(app_image, version, registry, docker_config, run_id):
+def test_push_and_pull_back_by_digest(lab, version, run_id):
+    app_image, registry, docker_config = lab.image(version), lab.registry(), lab.docker_config()
     cfg = ["--config", str(docker_config)]
     repo = f"{registry['REGISTRY']}/knative-rollout-test/hello-{version}"
     remote = f"{repo}:{run_id}"
@@ -157,7 +169,9 @@ def test_push_and_pull_back_by_digest(app_image, version, registry, docker_confi
     docker("tag", image_id, app_image)  # restore the local tag for later tests
 
 
-def test_base_image_script_push_interface(python_base_image, registry, docker_config, run_id):
+def test_base_image_script_push_interface(lab, run_id):
+    lab.base_image()  # built (and cached) first, so this test times only the push
+    registry, docker_config = lab.registry(), lab.docker_config()
     """scripts/python-base-image.sh --push REF: pushes, and prints REF as its last line."""
     ref = f"{registry['REGISTRY']}/knative-rollout-test/python-base:{run_id}"
     proc = subprocess.run(["bash", str(REPO / "scripts" / "python-base-image.sh"), "--push", ref],
@@ -168,3 +182,4 @@ def test_base_image_script_push_interface(python_base_image, registry, docker_co
     status, headers = registry_get(registry, f"knative-rollout-test/python-base/manifests/{run_id}",
                                    accept=MANIFEST_TYPES)
     assert status == 200 and headers.get("Docker-Content-Digest", "").startswith("sha256:")
+    docker("image", "rm", ref)  # only the tag: the image stays as the local base

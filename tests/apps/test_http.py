@@ -52,25 +52,36 @@ class Gunicorn:
 
 
 @pytest.fixture
-def server(version):
-    g = Gunicorn(version)
-    yield g
-    g.stop()
+def start_gunicorn():
+    """Factory: start gunicorn inside the test (so a failure to start is a test
+    failure, not a setup error); every server started is stopped at teardown."""
+    started = []
+
+    def start(version, **kwargs):
+        g = Gunicorn(version, **kwargs)
+        started.append(g)
+        return g
+    yield start
+    for g in started:
+        g.stop()
 
 
-def test_serves_exact_body_over_tcp(server, version):
+def test_serves_exact_body_over_tcp(start_gunicorn, version):
+    server = start_gunicorn(version)
     status, headers, body = http_request(server.port, "/")
     assert (status, body) == (200, expected_body(version, "Loopback"))
     assert headers["content-type"] == "text/plain; charset=utf-8"
     assert headers["server"] == "gunicorn"
 
 
-def test_not_found_and_wrong_method_over_tcp(server):
+def test_not_found_and_wrong_method_over_tcp(start_gunicorn, version):
+    server = start_gunicorn(version)
     assert http_request(server.port, "/missing")[::2] == (404, "404 Not Found\n")
     assert http_request(server.port, "/", method="POST")[::2] == (405, "405 Method Not Allowed\n")
 
 
-def test_keep_alive_reuses_the_connection(server, version):
+def test_keep_alive_reuses_the_connection(start_gunicorn, version):
+    server = start_gunicorn(version)
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
     try:
         conn.request("GET", "/")
@@ -85,7 +96,8 @@ def test_keep_alive_reuses_the_connection(server, version):
         conn.close()
 
 
-def test_concurrent_requests(server, version):
+def test_concurrent_requests(start_gunicorn, version):
+    server = start_gunicorn(version)
     def one(_):
         return http_request(server.port, "/", timeout=5)[::2]
     with ThreadPoolExecutor(max_workers=16) as pool:
@@ -93,7 +105,8 @@ def test_concurrent_requests(server, version):
     assert results == [(200, expected_body(version, "Loopback"))] * 200
 
 
-def test_sigterm_exits_cleanly(server):
+def test_sigterm_exits_cleanly(start_gunicorn, version):
+    server = start_gunicorn(version)
     code, log, seconds = server.terminate()
     assert code == 0, log
     assert seconds < 10, f"took {seconds:.1f}s to stop"
@@ -101,33 +114,30 @@ def test_sigterm_exits_cleanly(server):
     assert "Traceback" not in log
 
 
-def test_sigterm_lets_in_flight_request_finish(version):
-    g = Gunicorn(version, app="slow_wsgi:app")
-    try:
-        with socket.create_connection(("127.0.0.1", g.port), timeout=10) as sock:
-            sock.sendall(b"GET /__test/slow?1.5 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            time.sleep(0.3)  # the request is now being served
-            g.proc.send_signal(signal.SIGTERM)
-            data = b""
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
-                chunk = sock.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-        assert data.startswith(b"HTTP/1.1 200"), data
-        assert data.endswith(b"slow done\n"), data
-        # New connections are refused once the listener is closed.
-        refused = False
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and not refused:
-            try:
-                socket.create_connection(("127.0.0.1", g.port), timeout=1).close()
-                time.sleep(0.05)
-            except ConnectionRefusedError:
-                refused = True
-        assert refused, "still accepting connections after SIGTERM"
-        out, _ = g.proc.communicate(timeout=15)
-        assert g.proc.returncode == 0, out
-    finally:
-        g.stop()
+def test_sigterm_lets_in_flight_request_finish(start_gunicorn, version):
+    g = start_gunicorn(version, app="slow_wsgi:app")
+    with socket.create_connection(("127.0.0.1", g.port), timeout=10) as sock:
+        sock.sendall(b"GET /__test/slow?1.5 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        time.sleep(0.3)  # the request is now being served
+        g.proc.send_signal(signal.SIGTERM)
+        data = b""
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 200"), data
+    assert data.endswith(b"slow done\n"), data
+    # New connections are refused once the listener is closed.
+    refused = False
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not refused:
+        try:
+            socket.create_connection(("127.0.0.1", g.port), timeout=1).close()
+            time.sleep(0.05)
+        except ConnectionRefusedError:
+            refused = True
+    assert refused, "still accepting connections after SIGTERM"
+    out, _ = g.proc.communicate(timeout=15)
+    assert g.proc.returncode == 0, out
