@@ -13,8 +13,12 @@ const stackConfig = new pulumi.Config();
 function readRawConfig(): RawConfig {
     const raw: RawConfig = {};
     for (const key of CONFIG_KEYS) {
-        // The password stays a secret; validation only needs to know whether it is set.
-        raw[key] = key === "registryPassword" ? (stackConfig.getSecret(key) ? "set" : undefined) : stackConfig.get(key);
+        // The password stays a secret: validation only learns whether it is set (Pulumi.yaml's
+        // default is empty), and the value itself is only ever read with getSecret.
+        raw[key] =
+            key === "registryPassword"
+                ? pulumi.runtime.getConfig(`${pulumi.getProject()}:${key}`) ? "set" : undefined
+                : stackConfig.get(key);
     }
     return raw;
 }
@@ -29,7 +33,10 @@ function loadConfig() {
     }
 }
 
-const rollout = deployRollout(loadConfig(), { registryPassword: stackConfig.getSecret("registryPassword") });
+const config = loadConfig();
+const rollout = deployRollout(config, {
+    registryPassword: config.hasRegistryPassword ? stackConfig.requireSecret("registryPassword") : undefined,
+});
 
 export const url = rollout.url;
 export const candidateRevision = rollout.candidateRevision;

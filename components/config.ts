@@ -31,6 +31,7 @@ export type ConfigKey = (typeof CONFIG_KEYS)[number];
 export type RawConfig = Partial<Record<ConfigKey, string>>;
 
 export const DEFAULTS = {
+    rolloutPercent: 100,
     namespace: "revs",
     serviceName: "helloworld-python",
     target: "World",
@@ -136,17 +137,17 @@ export function parseConfig(raw: RawConfig, ctx: ConfigContext): RolloutConfig {
         }
     }
 
-    let rolloutPercent = 100;
+    // Unset means 100 (Pulumi.yaml's default): the candidate takes everything, as Knative's own
+    // default route does; a canary stack states its share.
+    let rolloutPercent: number = DEFAULTS.rolloutPercent;
     if (blank(raw.rolloutPercent)) {
-        if (stableVersion !== undefined) {
-            problems.push(`rolloutPercent is required when stableVersion is set: an integer from 0 to 100, the candidate's share of requests`);
-        }
+        // keep the default
     } else if (!INTEGER.test(raw.rolloutPercent!.trim()) || +raw.rolloutPercent! < 0 || +raw.rolloutPercent! > 100) {
         problems.push(`rolloutPercent must be an integer from 0 to 100 (the candidate's share of requests), got "${raw.rolloutPercent}"`);
     } else {
         rolloutPercent = +raw.rolloutPercent!;
         if (stableVersion === undefined && rolloutPercent !== 100) {
-            problems.push(`rolloutPercent is ${rolloutPercent} but stableVersion is not set: without a stable revision the candidate takes 100% (set stableVersion, or rolloutPercent to 100 or unset it)`);
+            problems.push(`rolloutPercent is ${rolloutPercent} but stableVersion is not set: without a stable revision the candidate takes 100% (set stableVersion, or set rolloutPercent to 100)`);
         }
     }
     if (nameProblem === undefined) {

@@ -66,7 +66,7 @@ describe(`real engine: the rollout (${SCENARIO})`, function () {
         return r;
     };
     const config = (key: string, value: string, secret = false) =>
-        ok(`config set ${key}`, "config", "set", ...(secret ? ["--secret"] : []), `knative-rollout:${key}`, "--", value);
+        ok(`config set ${key}`, "config", "set", ...(secret ? ["--secret"] : []), `knative-rollout:${key}`, value);
     const up = (what: string) => ok(what, "up", "--yes", "--skip-preview");
     const kubectl = (...args: string[]) => {
         const r = sh("kubectl", args, dir);
@@ -85,7 +85,11 @@ describe(`real engine: the rollout (${SCENARIO})`, function () {
         trafficTable({ stableRevision: rev(stable), candidateRevision: rev(candidate), candidatePercent: p });
 
     before(() => {
-        ok("stack init", "stack", "init", STACK);
+        // A stack left by an aborted run on the same backend: forget it (the cluster is fresh).
+        sh("pulumi", ["stack", "rm", STACK, "--force", "--yes", "--non-interactive"], dir);
+        fs.copyFileSync(path.join(REPO, `Pulumi.${STACK}.yaml`), path.join(dir, `Pulumi.${STACK}.yaml`)); // rm deletes it
+        const init = sh("pulumi", ["stack", "init", STACK, "--non-interactive"], dir, "stack init");
+        if (init.code !== 0) throw new Error(`pulumi stack init failed:\n${init.out}`);
         config("registry", process.env.E2E_REGISTRY!);
         config("pythonImage", process.env.E2E_PYTHON_IMAGE!);
         if (process.env.E2E_REGISTRY_USER) {

@@ -38,6 +38,13 @@ describe("stack config", () => {
         expect(c.stableVersion).to.equal(undefined);
     });
 
+    it("defaults rolloutPercent to 100 (Pulumi.yaml's default), and treats Pulumi's empty defaults as unset", () => {
+        const c = parseConfig({ ...good, rolloutPercent: undefined, pythonImage: "", kubeconfig: "", registryUsername: "", registryPassword: "", autoscaling: "{}" }, ctx);
+        expect(c.rolloutPercent).to.equal(100);
+        expect(c).to.include({ pythonImage: undefined, kubeconfig: undefined, registryUsername: undefined, hasRegistryPassword: false });
+        expect(c.autoscaling).to.deep.equal({});
+    });
+
     it("parses autoscaling given as an object", () => {
         const c = parseConfig({ ...good, autoscaling: '{"target": 3, "minScale": 1, "maxScale": "10"}' }, ctx);
         expect(c.autoscaling).to.deep.equal({ target: 3, minScale: 1, maxScale: 10 });
@@ -55,7 +62,6 @@ describe("stack config", () => {
         ["rolloutPercent 101", { rolloutPercent: "101" }, 'rolloutPercent must be an integer from 0 to 100 (the candidate\'s share of requests), got "101"'],
         ["rolloutPercent 50.5", { rolloutPercent: "50.5" }, 'got "50.5"'],
         ["rolloutPercent abc", { rolloutPercent: "abc" }, 'got "abc"'],
-        ["rolloutPercent missing with a stable version", { rolloutPercent: undefined }, "rolloutPercent is required when stableVersion is set"],
         ["missing candidateVersion", { candidateVersion: undefined }, "candidateVersion is required"],
         ["a version without an app folder", { candidateVersion: "v9" }, 'candidateVersion "v9" has no app: expected a Dockerfile in apps/v9/'],
         ["a stable version without an app folder", { stableVersion: "v0" }, 'stableVersion "v0" has no app'],
