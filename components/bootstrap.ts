@@ -10,6 +10,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterAccess, KnativeObject } from "./kube";
 import { customObjectsApi, getKnative, KNATIVE_SERVING, sleep } from "./kube";
+import { withoutUndefined } from "./readiness";
 import type { RevisionTemplate } from "./template";
 
 export const BOOTSTRAP_FIELD_MANAGER = "knative-rollout-bootstrap";
@@ -130,7 +131,7 @@ export async function runBootstrap(inputs: ServiceBootstrapInputs): Promise<"cre
 const bootstrapProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: ServiceBootstrapInputs) {
         const outcome = await runBootstrap(inputs);
-        return { id: `${inputs.namespace}/${inputs.serviceName}`, outs: { ...inputs, outcome } };
+        return { id: `${inputs.namespace}/${inputs.serviceName}`, outs: withoutUndefined({ ...inputs, outcome }) };
     },
     async diff(_id: string, olds: ServiceBootstrapInputs, news: ServiceBootstrapInputs) {
         const changed =
@@ -144,7 +145,7 @@ const bootstrapProvider: pulumi.dynamic.ResourceProvider = {
     async update(_id: string, _olds: ServiceBootstrapInputs, news: ServiceBootstrapInputs) {
         // A new stableVersion (promotion, rollback): check its revision exists before the Service moves.
         const outcome = await runBootstrap(news);
-        return { outs: { ...news, outcome } };
+        return { outs: withoutUndefined({ ...news, outcome }) };
     },
     // Deleting the bootstrap record leaves the cluster alone: the Service resource owns the object.
 };

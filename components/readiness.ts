@@ -117,10 +117,16 @@ export async function awaitReadiness(inputs: ReadinessGateInputs): Promise<Readi
             for (const t of service?.status?.traffic ?? []) {
                 if (t.tag && t.url) tagUrls[t.tag] = t.url;
             }
-            return { ...inputs, url: service?.status?.url, tagUrls, ready: report.ready };
+            // Outputs cross the wire as a protobuf Struct, which has no `undefined`: drop unset keys.
+            return withoutUndefined({ ...inputs, url: service?.status?.url, tagUrls, ready: report.ready });
         }
         await sleep(2000);
     }
+}
+
+/** A JSON-shaped copy without undefined values (a Struct cannot carry them). */
+export function withoutUndefined<T>(value: T): T {
+    return JSON.parse(JSON.stringify(value));
 }
 
 const readinessProvider: pulumi.dynamic.ResourceProvider = {

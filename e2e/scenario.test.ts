@@ -106,8 +106,11 @@ describe(`real engine: the rollout (${SCENARIO})`, function () {
         const svc = liveService();
         expect(svc.spec.template.metadata.name).to.equal(rev("v2"));
         expect(svc.spec.template.spec.containers[0].image).to.match(/:v2@sha256:[0-9a-f]{64}$/);
-        const managers = svc.metadata.managedFields.map((m: any) => m.manager);
-        expect(managers).to.include("knative-rollout-traffic");
+        // spec.traffic belongs to the traffic patch's field manager, the template to the Service's.
+        const managed = JSON.parse(kubectl("get", "ksvc", "-n", NS, SVC, "-o", "json", "--show-managed-fields")).metadata.managedFields;
+        const owner = (field: string) => managed.filter((m: any) => m.operation === "Apply" && JSON.stringify(m.fieldsV1?.["f:spec"] ?? {}).includes(field)).map((m: any) => m.manager);
+        expect(owner('"f:traffic"')).to.deep.equal(["knative-rollout-traffic"]);
+        expect(owner('"f:template"')).to.have.length(1).and.not.include("knative-rollout-traffic");
         const out = outputs();
         expect(out.traffic).to.deep.equal(table("v1", "v2", 50));
         expect(out.candidateRevision).to.equal(rev("v2"));

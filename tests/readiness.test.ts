@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import type { KnativeObject } from "../components/kube";
-import { assessReadiness, sameTraffic } from "../components/readiness";
+import { assessReadiness, sameTraffic, withoutUndefined } from "../components/readiness";
 import { trafficTable } from "../components/traffic";
 
 const table = trafficTable({ stableRevision: "svc-v1", candidateRevision: "svc-v2", candidatePercent: 20 });
@@ -67,5 +67,11 @@ describe("readiness assessment", () => {
     it("treats Knative's defaulted latestRevision: false as what we sent", () => {
         expect(sameTraffic([{ revisionName: "a", latestRevision: false, percent: 100, tag: "current" }], [{ revisionName: "a", percent: 100, tag: "current" }])).to.equal(true);
         expect(sameTraffic([{ latestRevision: true, percent: 100 }], [{ latestRevision: false, percent: 100 }])).to.equal(false);
+    });
+});
+
+describe("dynamic resource outputs", () => {
+    it("carry no undefined values (a protobuf Struct rejects them: 'Unexpected struct type')", () => {
+        expect(withoutUndefined({ url: undefined, tagUrls: {}, ready: false, nested: [{ a: undefined, b: 1 }] })).to.deep.equal({ tagUrls: {}, ready: false, nested: [{ b: 1 }] });
     });
 });
