@@ -39,6 +39,12 @@ if "$DOCKER" info >/dev/null 2>&1; then
 else
   dockerd="${DOCKERD:-$(command -v dockerd || echo /usr/sbin/dockerd)}"
   [ -x "$dockerd" ] || die "dockerd not found (run scripts/install-deps.sh)"
+  # A pid file left by a daemon that was killed: dockerd refuses to start if
+  # its pid now belongs to some other process.
+  if [ -s /var/run/docker.pid ]; then
+    old="$(cat /var/run/docker.pid)"
+    [ "$(cat "/proc/$old/comm" 2>/dev/null)" = dockerd ] || rm -f /var/run/docker.pid
+  fi
   log "starting $dockerd (log: $state/dockerd.log)"
   # setsid + nohup: the daemon outlives this script and its terminal.
   setsid nohup "$dockerd" >>"$state/dockerd.log" 2>&1 </dev/null &
@@ -96,14 +102,18 @@ mv "$state/registry/config.yml.tmp" "$state/registry/config.yml"
 
 # ---- registry ---------------------------------------------------------------
 http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$@" "http://$registry_addr/v2/" || true; }
-registry_pid_alive() { [ -s "$state/registry.pid" ] && kill -0 "$(cat "$state/registry.pid")" 2>/dev/null; }
+# Ours only if that pid still runs docker-registry (pids get reused).
+registry_pid_alive() {
+  [ -s "$state/registry.pid" ] && [ "$(cat "/proc/$(cat "$state/registry.pid")/comm" 2>/dev/null)" = docker-registry ]
+}
 
 if [ "$(http_code)" = 401 ] && [ "$(http_code -u "$REGISTRY_USER:$REGISTRY_PASSWORD")" = 200 ]; then
   log "registry already running on $registry_addr"
 else
   if registry_pid_alive; then
     log "restarting our registry (it does not accept the current credentials)"
-    kill "$(cat "$state/registry.pid")"; sleep 1
+    kill "$(cat "$state/registry.pid")"
+    for _ in $(seq 50); do registry_pid_alive || break; sleep 0.1; done
   fi
   [ "$(http_code)" = 000 ] || die "something else answers on $registry_addr (HTTP $(http_code)); stop it first"
   command -v docker-registry >/dev/null || die "docker-registry not found (run scripts/install-deps.sh)"
