@@ -33,6 +33,7 @@
 #   PYTHON_BASE_CA_BUNDLE CA bundle to embed (default /etc/ssl/certs/ca-certificates.crt)
 #   DOCKER                docker client to use (default: docker)
 # Needs: mmdebstrap, docker (a running daemon), sha256sum; run as root.
+# shellcheck disable=SC1091,SC2016  # sourcing os-release; hooks expand inside mmdebstrap
 set -euo pipefail
 
 readonly SCRIPT_VERSION=2
@@ -46,7 +47,7 @@ while [ $# -gt 0 ]; do
     --push) [ $# -ge 2 ] || die "--push needs REGISTRY/REPO:TAG"; push_ref="$2"; shift 2 ;;
     --push=*) push_ref="${1#--push=}"; shift ;;
     --refresh) refresh=1; shift ;;
-    -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR == 1 { next } /^# shellcheck/ || !/^#/ { exit } { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
 done
@@ -68,6 +69,7 @@ command -v "$DOCKER" >/dev/null || die "docker client not found"
 [ -z "$sources" ] || [ -r "$sources" ] || die "apt sources $sources not readable"
 
 # Cache key: everything that changes the rootfs.
+# shellcheck disable=SC2086  # split the list on purpose
 sorted_packages="$(printf "%s\n" $packages | sort -u | paste -sd " " -)"
 key="$({
   echo "v$SCRIPT_VERSION suite=$suite packages=$sorted_packages arch=$(dpkg --print-architecture)"

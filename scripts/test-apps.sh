@@ -22,6 +22,6 @@ if [ ! -x "$python" ]; then
   echo "test-apps: $repo/.venv missing: run scripts/install-deps.sh" >&2
   exit 2
 fi
-cd "$repo"
+cd "$repo" || exit 2
 "$python" -m pytest tests/apps "$@"
 exit $?
