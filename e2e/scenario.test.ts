@@ -11,65 +11,27 @@
  * the readiness gate's failure and recovery. Nothing here fakes readiness.
  */
 import { expect } from "chai";
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { sameTraffic } from "../components/readiness";
 import { trafficTable, TrafficTarget } from "../components/traffic";
+import { PulumiStack, requireHarnessEnv, Run, scratchProject, sh } from "./harness";
 
-const REPO = path.join(__dirname, "..");
 const SCENARIO = process.env.E2E_SCENARIO ?? "full";
-const STACK = "e2e";
 const NS = "revs";
 const SVC = "helloworld-python";
 const rev = (v: string) => `${SVC}-${v}`;
-
-for (const name of ["KUBECONFIG", "PULUMI_BACKEND_URL", "E2E_REGISTRY", "E2E_PYTHON_IMAGE"]) {
-    if (!process.env[name]) throw new Error(`${name} is not set: source the env file e2e/up.sh prints`);
-}
-
-/** A scratch copy of the project: config edits never touch the checkout's Pulumi.e2e.yaml. */
-function scratchProject(): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "knative-rollout-e2e-"));
-    for (const f of ["Pulumi.yaml", "Pulumi.e2e.yaml", "index.ts", "package.json", "tsconfig.json"]) {
-        fs.copyFileSync(path.join(REPO, f), path.join(dir, f));
-    }
-    fs.cpSync(path.join(REPO, "components"), path.join(dir, "components"), { recursive: true });
-    fs.cpSync(path.join(REPO, "apps"), path.join(dir, "apps"), { recursive: true });
-    fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
-    return dir;
-}
-
-interface Run {
-    code: number;
-    /** stdout and stderr together, for messages. */
-    out: string;
-    /** stdout alone, for JSON. */
-    stdout: string;
-    seconds: number;
-}
+requireHarnessEnv();
 const timings: { what: string; seconds: number }[] = [];
-
-function sh(cmd: string, args: string[], cwd: string, what?: string): Run {
-    const start = Date.now();
-    const r = spawnSync(cmd, args, { cwd, encoding: "utf8", env: process.env, maxBuffer: 64 << 20, timeout: 20 * 60 * 1000 });
-    const seconds = (Date.now() - start) / 1000;
-    if (what) timings.push({ what, seconds });
-    return { code: r.status ?? -1, out: `${r.stdout ?? ""}${r.stderr ?? ""}`, stdout: r.stdout ?? "", seconds };
-}
 
 describe(`real engine: the rollout (${SCENARIO})`, function () {
     this.timeout(30 * 60 * 1000);
     const dir = scratchProject();
-    const pulumi = (what: string, ...args: string[]) => sh("pulumi", [...args, "--stack", STACK, "--non-interactive"], dir, what);
-    const ok = (what: string, ...args: string[]) => {
-        const r = pulumi(what, ...args);
-        if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} failed (${r.code}):\n${r.out}`);
-        return r;
-    };
-    const config = (key: string, value: string, secret = false) =>
-        ok(`config set ${key}`, "config", "set", ...(secret ? ["--secret"] : []), `knative-rollout:${key}`, value);
+    const stack = new PulumiStack(dir, "e2e");
+    const timed = (what: string, r: Run) => (timings.push({ what, seconds: r.seconds }), r);
+    const pulumi = (what: string, ...args: string[]) => timed(what, stack.run(...args));
+    const ok = (what: string, ...args: string[]) => timed(what, stack.ok(...args));
+    const config = (key: string, value: string, secret = false) => stack.config(key, value, secret);
     const up = (what: string) => ok(what, "up", "--yes", "--skip-preview");
     const kubectl = (...args: string[]) => {
         const r = sh("kubectl", args, dir);
@@ -88,17 +50,8 @@ describe(`real engine: the rollout (${SCENARIO})`, function () {
         trafficTable({ stableRevision: rev(stable), candidateRevision: rev(candidate), candidatePercent: p });
 
     before(() => {
-        // A stack left by an aborted run on the same backend: forget it (the cluster is fresh).
-        sh("pulumi", ["stack", "rm", STACK, "--force", "--yes", "--non-interactive"], dir);
-        fs.copyFileSync(path.join(REPO, `Pulumi.${STACK}.yaml`), path.join(dir, `Pulumi.${STACK}.yaml`)); // rm deletes it
-        const init = sh("pulumi", ["stack", "init", STACK, "--non-interactive"], dir, "stack init");
-        if (init.code !== 0) throw new Error(`pulumi stack init failed:\n${init.out}`);
-        config("registry", process.env.E2E_REGISTRY!);
-        config("pythonImage", process.env.E2E_PYTHON_IMAGE!);
-        if (process.env.E2E_REGISTRY_USER) {
-            config("registryUsername", process.env.E2E_REGISTRY_USER);
-            config("registryPassword", process.env.E2E_REGISTRY_PASSWORD ?? "", true);
-        }
+        stack.init();
+        stack.useHarnessRegistry();
     });
 
     it("1. from nothing, one `pulumi up` bootstraps both pinned revisions and the 50/50 split", () => {
@@ -216,6 +169,7 @@ describe(`real engine: the rollout (${SCENARIO})`, function () {
         expect(r.out).to.include(`Service ${NS}/${SVC} is not Ready after 20s (readyTimeoutSeconds)`);
         expect(r.out).to.match(new RegExp(`Revision ${rev("v2")} is (not ready|failed)`));
         expect(r.out).to.match(new RegExp(`Revision ${rev("v3")} is (not ready|failed)`));
+        console.log(r.out.split("\n").filter((l) => /not Ready after|Revision .* is|The traffic table was applied/.test(l)).map((l) => `      | ${l.trim()}`).join("\n"));
         expect(r.seconds).to.be.below(20 + 90);
         // The traffic table itself was applied; only the wait failed.
         expectTraffic(table("v2", "v3", 20));
