@@ -9,8 +9,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterAccess, KnativeObject } from "./kube";
-import { customObjectsApi, getKnative, KNATIVE_SERVING, sleep } from "./kube";
-import { withoutUndefined } from "./readiness";
+import { customObjectsApi, getKnative, KNATIVE_SERVING, sleep, withoutUndefined } from "./kube";
 import type { RevisionTemplate } from "./template";
 
 export const BOOTSTRAP_FIELD_MANAGER = "knative-rollout-bootstrap";

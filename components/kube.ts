@@ -69,3 +69,9 @@ export async function getKnative(
 export function sleep(ms: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** A JSON-shaped copy without undefined values: dynamic resource outputs cross the wire as a
+ * protobuf Struct, which cannot carry them ("Unexpected struct type"). */
+export function withoutUndefined<T>(value: T): T {
+    return JSON.parse(JSON.stringify(value));
+}

@@ -9,7 +9,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterAccess, KnativeObject } from "./kube";
-import { customObjectsApi, getKnative, sleep } from "./kube";
+import { customObjectsApi, getKnative, sleep, withoutUndefined } from "./kube";
 import type { TrafficTarget } from "./traffic";
 
 export interface ReadinessReport {
@@ -122,11 +122,6 @@ export async function awaitReadiness(inputs: ReadinessGateInputs): Promise<Readi
         }
         await sleep(2000);
     }
-}
-
-/** A JSON-shaped copy without undefined values (a Struct cannot carry them). */
-export function withoutUndefined<T>(value: T): T {
-    return JSON.parse(JSON.stringify(value));
 }
 
 const readinessProvider: pulumi.dynamic.ResourceProvider = {

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import type { KnativeObject } from "../components/kube";
-import { assessReadiness, sameTraffic, withoutUndefined } from "../components/readiness";
+import { withoutUndefined } from "../components/kube";
+import { assessReadiness, sameTraffic } from "../components/readiness";
 import { trafficTable } from "../components/traffic";
 
 const table = trafficTable({ stableRevision: "svc-v1", candidateRevision: "svc-v2", candidatePercent: 20 });
