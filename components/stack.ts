@@ -44,10 +44,14 @@ export function deployRollout(config: RolloutConfig, secrets: RolloutSecrets, ap
         enableServerSideApply: true,
     });
 
-    const versions = [config.candidateVersion, ...(config.stableVersion ? [config.stableVersion] : [])];
+    // Stable first (the bootstrap needs it first). One build at a time: two builds of one base
+    // push the same layers at once, and a registry can fail one of the concurrent uploads of a
+    // blob ("provided digest did not match uploaded content", seen with Debian's docker-registry).
+    const versions = [...(config.stableVersion ? [config.stableVersion] : []), config.candidateVersion];
     const images: Record<string, FlaskImage> = {};
+    let previous: FlaskImage | undefined;
     for (const version of versions) {
-        images[version] = new FlaskImage(`app-${version}`, {
+        previous = images[version] = new FlaskImage(`app-${version}`, {
             appsDir,
             repository: config.serviceName,
             version,
@@ -58,7 +62,7 @@ export function deployRollout(config: RolloutConfig, secrets: RolloutSecrets, ap
                 username: config.registryUsername,
                 password: secrets.registryPassword,
             },
-        });
+        }, { dependsOn: previous ? [previous] : [] });
     }
 
     const namespace = new k8s.core.v1.Namespace(
