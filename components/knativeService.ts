@@ -13,6 +13,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Autoscaling } from "./config";
 import { ServiceBootstrap } from "./bootstrap";
+import { revisionName } from "./naming";
 import { ReadinessGate } from "./readiness";
 import { TemplateGuard } from "./templateGuard";
 import { revisionTemplate, RevisionTemplate } from "./template";
@@ -74,8 +75,8 @@ export class KnativeService extends pulumi.ComponentResource {
         const k8sOpts = { parent: this, provider: opts.provider };
         const access = { kubeconfig: args.cluster.kubeconfig, context: args.cluster.context };
         const candidateTemplate = templateFor(args, args.candidate);
-        this.candidateRevision = `${args.serviceName}-${args.candidate.version}`;
-        this.stableRevision = args.stable && `${args.serviceName}-${args.stable.version}`;
+        this.candidateRevision = revisionName(args.serviceName, args.candidate.version);
+        this.stableRevision = args.stable && revisionName(args.serviceName, args.stable.version);
         this.traffic = trafficTable({
             stableRevision: this.stableRevision,
             candidateRevision: this.candidateRevision,
