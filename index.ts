@@ -4,6 +4,7 @@
  *
  *   stack config → validated RolloutConfig → images (build, push, pin by digest)
  *     → namespace → bootstrap (first run only) → Service template → traffic table → readiness
+ *     → verifier (measures the split users get, when `verify` is set)
  */
 import * as pulumi from "@pulumi/pulumi";
 import { appVersionExists, CONFIG_KEYS, ConfigError, deployRollout, parseConfig, RawConfig } from "./components";
@@ -44,3 +45,4 @@ export const stableRevision = rollout.stableRevision;
 export const traffic = rollout.traffic;
 export const tagUrls = rollout.tagUrls;
 export const images = rollout.images;
+export const verification = rollout.verification;

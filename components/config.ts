@@ -24,6 +24,10 @@ export const CONFIG_KEYS = [
     "readyTimeoutSeconds",
     "kubeconfig",
     "kubeContext",
+    "environment",
+    "allowedRolloutSteps",
+    "verify",
+    "renderYamlToDirectory",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -38,7 +42,32 @@ export const DEFAULTS = {
     imagePlatform: "linux/amd64",
     awaitReady: true,
     readyTimeoutSeconds: 300,
+    environment: "dev",
+    verify: {
+        maxRequests: 2000,
+        timeLimitSeconds: 120,
+        concurrency: 8,
+    },
 } as const;
+
+/** The environment whose stacks the policy pack (policy/) holds to the production rules. */
+export const PRODUCTION = "production";
+
+/**
+ * The post-deploy verifier (verifier/): after the Service is Ready, it sends requests to the
+ * Service's URL and tests whether the observed split matches the traffic table.
+ */
+export interface VerifyConfig {
+    /** URL to request; unset uses the Service's URL from its status. */
+    url?: string;
+    /** Ingress `host:port` to connect to instead of resolving the URL's host. */
+    address?: string;
+    /** Host header to send; unset uses the URL's host. */
+    host?: string;
+    maxRequests: number;
+    timeLimitSeconds: number;
+    concurrency: number;
+}
 
 export interface Autoscaling {
     /** `autoscaling.knative.dev/target`: soft concurrency target per replica. */
@@ -71,6 +100,17 @@ export interface RolloutConfig {
     readyTimeoutSeconds: number;
     kubeconfig?: string;
     kubeContext?: string;
+    /** Free-form environment name, put on the Service as a label; `production` turns on the policy pack's production rules. */
+    environment: string;
+    /** The rollout percents this stack may use; empty allows any. */
+    allowedRolloutSteps: number[];
+    /** Set: `pulumi up` fails unless users get the configured split. */
+    verify?: VerifyConfig;
+    /**
+     * Set: no cluster is touched. Manifests are written to this directory, images are built but
+     * not pushed, and the cluster-side steps (bootstrap, readiness, verifier) are skipped.
+     */
+    renderYamlToDirectory?: string;
 }
 
 /** Every problem found in a stack's config, reported together. */
@@ -91,6 +131,8 @@ export interface ConfigContext {
 
 const INTEGER = /^-?\d+$/;
 const NUMBER = /^-?(\d+\.?\d*|\.\d+)$/;
+// A Kubernetes label value (the environment is one), non-empty.
+const LABEL_VALUE = /^(?=.{1,63}$)[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/;
 const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
 // host[:port][/path...], no scheme, no tag: the repository prefix images are pushed under.
 const REGISTRY = /^[a-zA-Z0-9.-]+(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
@@ -196,6 +238,20 @@ export function parseConfig(raw: RawConfig, ctx: ConfigContext): RolloutConfig {
         }
     }
 
+    const environment = blank(raw.environment) ? DEFAULTS.environment : raw.environment!.trim();
+    if (!LABEL_VALUE.test(environment)) {
+        problems.push(`environment "${environment}" must be a Kubernetes label value (at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit), e.g. "dev" or "${PRODUCTION}"`);
+    }
+    const allowedRolloutSteps = parseRolloutSteps(raw.allowedRolloutSteps, problems);
+    if (allowedRolloutSteps.length > 0 && !allowedRolloutSteps.includes(rolloutPercent)) {
+        problems.push(`rolloutPercent ${rolloutPercent} is not one of this stack's allowedRolloutSteps (${allowedRolloutSteps.join(", ")})`);
+    }
+    const renderYamlToDirectory = blank(raw.renderYamlToDirectory) ? undefined : raw.renderYamlToDirectory!.trim();
+    const verify = parseVerify(raw.verify, problems);
+    if (verify !== undefined && !awaitReady && renderYamlToDirectory === undefined) {
+        problems.push(`verify needs awaitReady true: the verifier measures traffic once the Service is Ready`);
+    }
+
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
@@ -216,26 +272,96 @@ export function parseConfig(raw: RawConfig, ctx: ConfigContext): RolloutConfig {
         readyTimeoutSeconds,
         kubeconfig: blank(raw.kubeconfig) ? undefined : raw.kubeconfig,
         kubeContext: blank(raw.kubeContext) ? undefined : raw.kubeContext!.trim(),
+        environment,
+        allowedRolloutSteps,
+        verify,
+        renderYamlToDirectory,
     };
 }
 
-function parseAutoscaling(text: string | undefined, problems: string[]): Autoscaling {
+/** Parses a JSON object from config; unset or blank is undefined, anything else not an object is a problem. */
+function jsonObject(key: ConfigKey, text: string | undefined, example: string, problems: string[]): Record<string, unknown> | undefined {
     if (text === undefined || text.trim() === "") {
-        return {};
+        return undefined;
     }
     let value: unknown;
     try {
         value = JSON.parse(text);
     } catch {
-        problems.push(`autoscaling must be an object such as {"target": 3, "minScale": 1, "maxScale": 10}, got ${text}`);
-        return {};
+        value = undefined;
     }
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
-        problems.push(`autoscaling must be an object such as {"target": 3, "minScale": 1, "maxScale": 10}, got ${text}`);
+        problems.push(`${key} must be an object such as ${example}, got ${text}`);
+        return undefined;
+    }
+    return value as Record<string, unknown>;
+}
+
+function parseRolloutSteps(text: string | undefined, problems: string[]): number[] {
+    if (text === undefined || text.trim() === "") {
+        return [];
+    }
+    let value: unknown;
+    try {
+        value = JSON.parse(text);
+    } catch {
+        value = undefined;
+    }
+    if (!Array.isArray(value) || !value.every((v) => Number.isInteger(v) && v >= 0 && v <= 100)) {
+        problems.push(`allowedRolloutSteps must be a list of integers from 0 to 100, e.g. [0, 10, 25, 50, 100], got ${text}`);
+        return [];
+    }
+    return [...new Set(value as number[])].sort((a, b) => a - b);
+}
+
+const VERIFY_EXAMPLE = `{"address": "192.0.2.10:80", "maxRequests": 2000, "timeLimitSeconds": 120}`;
+const HOST_PORT = /^[a-zA-Z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/;
+const HOST = /^[a-zA-Z0-9.-]+(:\d{1,5})?$/;
+
+function parseVerify(text: string | undefined, problems: string[]): VerifyConfig | undefined {
+    const value = jsonObject("verify", text, VERIFY_EXAMPLE, problems);
+    if (value === undefined || Object.keys(value).length === 0) {
+        return undefined; // `{}` (Pulumi.yaml's default) is off
+    }
+    const result: VerifyConfig = { ...DEFAULTS.verify };
+    const known = ["url", "address", "host", "maxRequests", "timeLimitSeconds", "concurrency"];
+    for (const [key, v] of Object.entries(value)) {
+        if (!known.includes(key)) {
+            problems.push(`verify.${key} is not a known key; allowed: ${known.join(", ")}`);
+        } else if (key === "url") {
+            if (typeof v !== "string" || !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(v)) {
+                problems.push(`verify.url must be an http:// or https:// URL, got ${JSON.stringify(v)}`);
+            } else {
+                result.url = v;
+            }
+        } else if (key === "address") {
+            if (typeof v !== "string" || !HOST_PORT.test(v)) {
+                problems.push(`verify.address must be the ingress as host:port, e.g. "192.0.2.10:80", got ${JSON.stringify(v)}`);
+            } else {
+                result.address = v;
+            }
+        } else if (key === "host") {
+            if (typeof v !== "string" || !HOST.test(v)) {
+                problems.push(`verify.host must be a host name for the Host header, e.g. "helloworld-python.revs.example.com", got ${JSON.stringify(v)}`);
+            } else {
+                result.host = v;
+            }
+        } else if (!Number.isInteger(v) || (v as number) < 1) {
+            problems.push(`verify.${key} must be a whole number, at least 1, got ${JSON.stringify(v)}`);
+        } else {
+            result[key as "maxRequests" | "timeLimitSeconds" | "concurrency"] = v as number;
+        }
+    }
+    return result;
+}
+
+function parseAutoscaling(text: string | undefined, problems: string[]): Autoscaling {
+    const value = jsonObject("autoscaling", text, `{"target": 3, "minScale": 1, "maxScale": 10}`, problems);
+    if (value === undefined) {
         return {};
     }
     const result: Autoscaling = {};
-    for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    for (const [key, v] of Object.entries(value)) {
         if (!(AUTOSCALING_KEYS as readonly string[]).includes(key)) {
             problems.push(`autoscaling.${key} is not a known key; allowed: ${AUTOSCALING_KEYS.join(", ")}`);
             continue;

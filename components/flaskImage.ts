@@ -26,6 +26,12 @@ export interface FlaskImageArgs {
     /** Base image build arg; unset keeps the Dockerfile's pinned default. */
     pythonImage?: string;
     registryAccess: RegistryAccess;
+    /**
+     * Build without pushing (a stack that renders manifests instead of applying them): the image
+     * is loaded into the local Docker engine and referenced by its tag, since only a push gives
+     * a registry digest.
+     */
+    localOnly?: boolean;
 }
 
 /** `host[:port]` of a `host[:port]/path` registry prefix: what credentials are keyed by. */
@@ -39,7 +45,7 @@ export function buildInputs(args: Pick<FlaskImageArgs, "platform" | "pythonImage
 }
 
 export class FlaskImage extends pulumi.ComponentResource {
-    /** `repository:version@sha256:…`: what the revision template runs. */
+    /** `repository:version@sha256:…` (just `repository:version` when localOnly): what the revision template runs. */
     readonly ref: pulumi.Output<string>;
     /** sha256 over the build context and build inputs. */
     readonly contentHash: string;
@@ -61,11 +67,12 @@ export class FlaskImage extends pulumi.ComponentResource {
                 platforms: [args.platform as dockerbuild.Platform],
                 buildArgs: args.pythonImage ? { PYTHON_IMAGE: args.pythonImage } : {},
                 tags: [tag],
-                push: true,
+                push: !args.localOnly,
+                load: args.localOnly ? true : undefined,
                 // Previews stay fast and offline; the pin below keeps the template stable anyway.
                 buildOnPreview: false,
-                cacheFrom: [{ registry: { ref: tag } }],
-                cacheTo: [{ inline: {} }],
+                cacheFrom: args.localOnly ? [] : [{ registry: { ref: tag } }],
+                cacheTo: args.localOnly ? [] : [{ inline: {} }],
                 registries:
                     username !== undefined && password !== undefined
                         ? [{ address: registryHost(args.registryAccess.registry), username, password }]
@@ -74,12 +81,17 @@ export class FlaskImage extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const pinned = new PinnedImage(
-            `${name}-pin`,
-            { contentHash: this.contentHash, ref: image.ref },
-            { parent: this },
-        );
-        this.ref = pinned.ref;
+        if (args.localOnly) {
+            // Depend on the build, so whatever uses the tag waits for the image to exist.
+            this.ref = image.ref.apply(() => tag);
+        } else {
+            const pinned = new PinnedImage(
+                `${name}-pin`,
+                { contentHash: this.contentHash, ref: image.ref },
+                { parent: this },
+            );
+            this.ref = pinned.ref;
+        }
         this.registerOutputs({ ref: this.ref, contentHash: this.contentHash });
     }
 }

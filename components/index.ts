@@ -10,3 +10,4 @@ export * from "./stack";
 export * from "./template";
 export * from "./templateGuard";
 export * from "./traffic";
+export * from "./trafficVerifier";

@@ -20,6 +20,10 @@ import { revisionTemplate, RevisionTemplate } from "./template";
 import { trafficTable, TrafficTarget } from "./traffic";
 
 export const TRAFFIC_FIELD_MANAGER = "knative-rollout-traffic";
+/** Label naming the stack's environment; the policy pack keys its production rules on it. */
+export const ENVIRONMENT_LABEL = "knative-rollout.dev/environment";
+/** Annotation listing the rollout percents the stack allows, for the policy pack. */
+export const ALLOWED_STEPS_ANNOTATION = "knative-rollout.dev/allowed-rollout-steps";
 
 export interface RevisionSource {
     version: string;
@@ -40,7 +44,28 @@ export interface KnativeServiceArgs {
     imagePullSecret?: pulumi.Input<string>;
     awaitReady: boolean;
     readyTimeoutSeconds: number;
-    cluster: { kubeconfig?: pulumi.Input<string>; context?: string };
+    /** Where the steps that read the cluster (bootstrap, readiness) connect; unset skips them (manifests are only rendered). */
+    cluster?: { kubeconfig?: pulumi.Input<string>; context?: string };
+    environment: string;
+    allowedRolloutSteps: number[];
+}
+
+/**
+ * Metadata the traffic manager owns besides `spec.traffic`. Only the traffic patch may carry
+ * anything that can change: a change to the Service resource re-sends the whole template under
+ * its unchanged name, which Knative rejects.
+ */
+export function trafficMetadata(args: Pick<KnativeServiceArgs, "environment" | "allowedRolloutSteps">) {
+    return {
+        labels: { [ENVIRONMENT_LABEL]: args.environment },
+        annotations: {
+            "pulumi.com/patchForce": "true",
+            "pulumi.com/patchFieldManager": TRAFFIC_FIELD_MANAGER,
+            ...(args.allowedRolloutSteps.length > 0
+                ? { [ALLOWED_STEPS_ANNOTATION]: args.allowedRolloutSteps.join(",") }
+                : {}),
+        },
+    };
 }
 
 /** The template of a version as this Service deploys it (shared by bootstrap and Service). */
@@ -64,8 +89,11 @@ export function templateFor(
 }
 
 export class KnativeService extends pulumi.ComponentResource {
+    /** The Service's URL from its status once Ready (undefined when only rendering). */
     readonly url: pulumi.Output<string | undefined>;
     readonly tagUrls: pulumi.Output<Record<string, string>>;
+    /** Resolves once the Service is Ready with the applied traffic table (or once it is applied, when not awaited). */
+    readonly ready: pulumi.Resource;
     readonly traffic: TrafficTarget[];
     readonly candidateRevision: string;
     readonly stableRevision?: string;
@@ -73,7 +101,7 @@ export class KnativeService extends pulumi.ComponentResource {
     constructor(name: string, args: KnativeServiceArgs, opts: pulumi.ComponentResourceOptions & { provider: k8s.Provider }) {
         super("knative-rollout:index:KnativeService", name, {}, opts);
         const k8sOpts = { parent: this, provider: opts.provider };
-        const access = { kubeconfig: args.cluster.kubeconfig, context: args.cluster.context };
+        const cluster = args.cluster;
         const candidateTemplate = templateFor(args, args.candidate);
         this.candidateRevision = revisionName(args.serviceName, args.candidate.version);
         this.stableRevision = args.stable && revisionName(args.serviceName, args.stable.version);
@@ -99,10 +127,12 @@ export class KnativeService extends pulumi.ComponentResource {
 
         const bootstrap =
             args.stable &&
+            cluster &&
             new ServiceBootstrap(
                 `${name}-bootstrap`,
                 {
-                    ...access,
+                    kubeconfig: cluster.kubeconfig,
+                    context: cluster.context,
                     namespace: args.namespace,
                     serviceName: args.serviceName,
                     stableTemplate: templateFor(args, args.stable),
@@ -112,6 +142,28 @@ export class KnativeService extends pulumi.ComponentResource {
             );
 
         const metadata = { name: args.serviceName, namespace: args.namespace };
+        if (!cluster) {
+            // Rendering: one manifest with template and traffic, as `kubectl apply` wants it. The
+            // provider writes a patch to its target's file (measured: the rendered Service then
+            // held only spec.traffic), so the two-manager split exists only against a cluster.
+            const { labels, annotations } = trafficMetadata(args);
+            const ours = Object.entries(annotations).filter(([key]) => !key.startsWith("pulumi.com/"));
+            this.ready = new k8s.apiextensions.CustomResource(
+                name,
+                {
+                    apiVersion: "serving.knative.dev/v1",
+                    kind: "Service",
+                    metadata: { ...metadata, labels, ...(ours.length > 0 ? { annotations: Object.fromEntries(ours) } : {}) },
+                    spec: { template: candidateTemplate, traffic: this.traffic },
+                },
+                { ...k8sOpts, dependsOn: [guard] },
+            );
+            this.url = pulumi.output(undefined);
+            this.tagUrls = pulumi.output<Record<string, string>>({});
+            this.registerOutputs({ traffic: this.traffic });
+            return;
+        }
+
         const service = new k8s.apiextensions.CustomResource(
             name,
             {
@@ -129,13 +181,7 @@ export class KnativeService extends pulumi.ComponentResource {
             {
                 apiVersion: "serving.knative.dev/v1",
                 kind: "Service",
-                metadata: {
-                    ...metadata,
-                    annotations: {
-                        "pulumi.com/patchForce": "true",
-                        "pulumi.com/patchFieldManager": TRAFFIC_FIELD_MANAGER,
-                    },
-                },
+                metadata: { ...metadata, ...trafficMetadata(args) },
                 spec: { traffic: this.traffic },
             },
             { ...k8sOpts, dependsOn: [service] },
@@ -144,7 +190,8 @@ export class KnativeService extends pulumi.ComponentResource {
         const gate = new ReadinessGate(
             `${name}-ready`,
             {
-                ...access,
+                kubeconfig: cluster.kubeconfig,
+                context: cluster.context,
                 namespace: args.namespace,
                 serviceName: args.serviceName,
                 traffic: this.traffic,
@@ -154,6 +201,7 @@ export class KnativeService extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [traffic], additionalSecretOutputs: ["kubeconfig"] },
         );
+        this.ready = gate;
         this.url = gate.url;
         this.tagUrls = gate.tagUrls;
         this.registerOutputs({ url: this.url, tagUrls: this.tagUrls, traffic: this.traffic });

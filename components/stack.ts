@@ -10,6 +10,7 @@ import type { RolloutConfig } from "./config";
 import { FlaskImage, registryHost } from "./flaskImage";
 import { KnativeService } from "./knativeService";
 import { TrafficTarget } from "./traffic";
+import { expectedSplit, TrafficVerifier } from "./trafficVerifier";
 
 export interface RolloutSecrets {
     registryPassword?: pulumi.Output<string>;
@@ -22,6 +23,8 @@ export interface RolloutOutputs {
     traffic: TrafficTarget[];
     tagUrls: pulumi.Output<Record<string, string>>;
     images: Record<string, pulumi.Output<string>>;
+    /** The verifier's report, when `verify` is configured. */
+    verification?: pulumi.Output<string>;
 }
 
 export const APPS_DIR = path.join(__dirname, "..", "apps");
@@ -38,11 +41,16 @@ export function dockerConfigJson(registry: string, username: string, password: s
 }
 
 export function deployRollout(config: RolloutConfig, secrets: RolloutSecrets, appsDir = APPS_DIR): RolloutOutputs {
-    const provider = new k8s.Provider("k8s", {
-        kubeconfig: config.kubeconfig,
-        context: config.kubeContext,
-        enableServerSideApply: true,
-    });
+    // Rendering: manifests go to a directory and nothing reads or writes a cluster.
+    const renderOnly = config.renderYamlToDirectory !== undefined;
+    const provider = new k8s.Provider(
+        "k8s",
+        renderOnly
+            ? // An explicit empty kubeconfig: the SDK would otherwise fill in $KUBECONFIG, which the
+              // provider refuses next to renderYamlToDirectory.
+              { renderYamlToDirectory: config.renderYamlToDirectory, kubeconfig: "" }
+            : { kubeconfig: config.kubeconfig, context: config.kubeContext, enableServerSideApply: true },
+    );
 
     // Stable first (the bootstrap needs it first). One build at a time: two builds of one base
     // push the same layers at once, and a registry can fail one of the concurrent uploads of a
@@ -57,6 +65,7 @@ export function deployRollout(config: RolloutConfig, secrets: RolloutSecrets, ap
             version,
             platform: config.imagePlatform,
             pythonImage: config.pythonImage,
+            localOnly: renderOnly,
             registryAccess: {
                 registry: config.registry,
                 username: config.registryUsername,
@@ -107,13 +116,34 @@ export function deployRollout(config: RolloutConfig, secrets: RolloutSecrets, ap
             imagePullSecret: pullSecret?.metadata.name,
             awaitReady: config.awaitReady,
             readyTimeoutSeconds: config.readyTimeoutSeconds,
-            cluster: {
-                kubeconfig: config.kubeconfig === undefined ? undefined : pulumi.secret(config.kubeconfig),
-                context: config.kubeContext,
-            },
+            cluster: renderOnly
+                ? undefined
+                : {
+                      kubeconfig: config.kubeconfig === undefined ? undefined : pulumi.secret(config.kubeconfig),
+                      context: config.kubeContext,
+                  },
+            environment: config.environment,
+            allowedRolloutSteps: config.allowedRolloutSteps,
         },
         { provider, dependsOn: pullSecret ? [namespace, pullSecret] : [namespace] },
     );
+
+    if (config.verify && renderOnly) {
+        pulumi.log.warn("verify is set but renderYamlToDirectory is too: nothing is deployed, so nothing is verified");
+    }
+    const verifier =
+        config.verify && !renderOnly
+            ? new TrafficVerifier(
+                  "verify",
+                  {
+                      verify: config.verify,
+                      serviceUrl: service.url,
+                      expect: expectedSplit(config),
+                      images: versions.map((v) => images[v].ref),
+                  },
+                  { dependsOn: [service.ready] },
+              )
+            : undefined;
 
     return {
         url: service.url,
@@ -122,5 +152,6 @@ export function deployRollout(config: RolloutConfig, secrets: RolloutSecrets, ap
         traffic: service.traffic,
         tagUrls: service.tagUrls,
         images: Object.fromEntries(Object.entries(images).map(([v, image]) => [v, image.ref])),
+        verification: verifier?.report,
     };
 }

@@ -62,6 +62,7 @@ describe(`real engine: the rollout (${SCENARIO})`, function () {
         const svc = liveService();
         expect(svc.spec.template.metadata.name).to.equal(rev("v2"));
         expect(svc.spec.template.spec.containers[0].image).to.match(/:v2@sha256:[0-9a-f]{64}$/);
+        expect(svc.metadata.labels["knative-rollout.dev/environment"]).to.equal("dev");
         // spec.traffic belongs to the traffic patch's field manager, the template to the Service's.
         const managed = JSON.parse(kubectl("get", "ksvc", "-n", NS, SVC, "-o", "json", "--show-managed-fields")).metadata.managedFields;
         const owner = (field: string) => managed.filter((m: any) => m.operation === "Apply" && JSON.stringify(m.fieldsV1?.["f:spec"] ?? {}).includes(field)).map((m: any) => m.manager);
@@ -104,6 +105,30 @@ describe(`real engine: the rollout (${SCENARIO})`, function () {
     });
 
     if (SCENARIO !== "full") return;
+
+    it("3b. marking the stack production (label, allowed steps) is a traffic-manager change Knative accepts", () => {
+        const before = { revisions: revisions(), generation: liveService().metadata.generation };
+        config("environment", "production");
+        config("allowedRolloutSteps", "[0, 10, 20, 80, 100]");
+        const preview = ok("3b. pulumi preview (environment label)", "preview", "--json");
+        const typeOf = (s: any) => s.urn.split("::")[2].split("$").pop();
+        const kubernetes = JSON.parse(preview.stdout).steps.filter((s: any) => s.op !== "same" && typeOf(s).startsWith("kubernetes:"));
+        expect(kubernetes.map((s: any) => `${s.op} ${typeOf(s)}`)).to.deep.equal(["update kubernetes:serving.knative.dev/v1:ServicePatch"]);
+        up("3b. pulumi up (environment label)");
+        const svc = liveService();
+        expect(svc.metadata.labels["knative-rollout.dev/environment"]).to.equal("production");
+        expect(svc.metadata.annotations["knative-rollout.dev/allowed-rollout-steps"]).to.equal("0,10,20,80,100");
+        expect(revisions()).to.deep.equal(before.revisions);
+        expect(svc.spec.template.metadata.name).to.equal(rev("v2"));
+        // A step outside the list is refused before anything is sent.
+        config("rolloutPercent", "30");
+        const refused = pulumi("3b. pulumi preview (rolloutPercent 30, not an allowed step)", "preview");
+        expect(refused.code).not.to.equal(0);
+        expect(refused.out).to.include("rolloutPercent 30 is not one of this stack's allowedRolloutSteps (0, 10, 20, 80, 100)");
+        config("rolloutPercent", "80");
+        // Labels and annotations are metadata: the spec, and so its generation, did not move.
+        expect(liveService().metadata.generation).to.equal(before.generation);
+    });
 
     it("4a. promotes the candidate to 100%", () => {
         config("rolloutPercent", "100");

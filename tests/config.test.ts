@@ -85,6 +85,16 @@ describe("stack config", () => {
         ["awaitReady not a boolean", { awaitReady: "yes" }, 'awaitReady must be true or false, got "yes"'],
         ["readyTimeoutSeconds 0", { readyTimeoutSeconds: "0" }, "readyTimeoutSeconds must be a whole number of seconds, at least 1"],
         ["a bad platform", { imagePlatform: "amd64" }, 'imagePlatform "amd64" must be os/arch'],
+        ["an environment that is not a label value", { environment: "prod env" }, 'environment "prod env" must be a Kubernetes label value'],
+        ["rolloutPercent outside the allowed steps", { allowedRolloutSteps: "[0, 10, 25, 100]" }, "rolloutPercent 50 is not one of this stack's allowedRolloutSteps (0, 10, 25, 100)"],
+        ["allowed steps that are not integers 0..100", { allowedRolloutSteps: "[10, 150]" }, "allowedRolloutSteps must be a list of integers from 0 to 100"],
+        ["allowed steps that are not a list", { allowedRolloutSteps: '"10,50"' }, "allowedRolloutSteps must be a list of integers"],
+        ["a verify key that does not exist", { verify: '{"adress": "10.0.0.1:80"}' }, "verify.adress is not a known key; allowed: url, address, host"],
+        ["a verify url without a scheme", { verify: '{"url": "helloworld.example.com"}' }, "verify.url must be an http:// or https:// URL"],
+        ["a verify address without a port", { verify: '{"address": "10.0.0.1"}' }, "verify.address must be the ingress as host:port"],
+        ["a verify budget of 0 requests", { verify: '{"address": "10.0.0.1:80", "maxRequests": 0}' }, "verify.maxRequests must be a whole number, at least 1"],
+        ["verify that is not an object", { verify: '"yes"' }, "verify must be an object such as"],
+        ["verify without waiting for readiness", { verify: '{"address": "10.0.0.1:80"}', awaitReady: "false" }, "verify needs awaitReady true"],
     ];
     for (const [what, change, message] of rejected) {
         it(`rejects ${what}`, () => {
@@ -92,6 +102,36 @@ describe("stack config", () => {
             expect(problems.join("\n")).to.include(message);
         });
     }
+
+    it("defaults environment to dev, allows any step, and leaves the verifier and rendering off", () => {
+        const c = parseConfig({ ...good, environment: "", allowedRolloutSteps: "[]", verify: "{}", renderYamlToDirectory: "" }, ctx);
+        expect(c).to.include({ environment: "dev", verify: undefined, renderYamlToDirectory: undefined });
+        expect(c.allowedRolloutSteps).to.deep.equal([]);
+    });
+
+    it("reads a production stack: its environment, allowed steps (sorted, unique) and verifier budget", () => {
+        const c = parseConfig({
+            ...good,
+            rolloutPercent: "10",
+            environment: "production",
+            allowedRolloutSteps: "[100, 0, 10, 25, 50, 10]",
+            verify: '{"address": "192.0.2.10:80", "host": "helloworld-python.revs.example.com", "maxRequests": 500}',
+        }, ctx);
+        expect(c.environment).to.equal("production");
+        expect(c.allowedRolloutSteps).to.deep.equal([0, 10, 25, 50, 100]);
+        expect(c.verify).to.deep.equal({
+            address: "192.0.2.10:80",
+            host: "helloworld-python.revs.example.com",
+            maxRequests: 500,
+            timeLimitSeconds: 120,
+            concurrency: 8,
+        });
+    });
+
+    it("reads renderYamlToDirectory, and then does not need readiness for verify", () => {
+        const c = parseConfig({ ...good, renderYamlToDirectory: " rendered ", awaitReady: "false", verify: '{"address": "10.0.0.1:80"}' }, ctx);
+        expect(c.renderYamlToDirectory).to.equal("rendered");
+    });
 
     it("reports every problem at once, naming the project namespace", () => {
         try {

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { Service } from "@kubernetes-models/knative/serving.knative.dev/v1/Service";
 import { RawConfig } from "../components/config";
-import { byType, evaluate, makeAppsDir, one, Registered, TYPES } from "./mocks";
+import { byType, evaluate, makeAppsDir, one, promiseOf, Registered, TYPES } from "./mocks";
 
 const appsDir = makeAppsDir(["v1", "v2", "v3"]);
 const dev: RawConfig = { stableVersion: "v1", candidateVersion: "v2", rolloutPercent: "50", registry: "127.0.0.1:5000" };
@@ -155,5 +155,49 @@ describe("the program (under Pulumi mocks)", function () {
             spec: { ...service.inputs.spec, traffic: traffic.inputs.spec.traffic },
         });
         expect(() => merged.validate()).not.to.throw();
+    });
+
+    it("labels the traffic patch with the environment and allowed steps, never the Service (whose changes re-send the template)", async () => {
+        const { resources } = await evaluate({ ...dev, environment: "production", allowedRolloutSteps: "[0, 10, 50, 100]" }, appsDir);
+        const patch = one(resources, TYPES.traffic);
+        expect(patch.inputs.metadata.labels).to.deep.equal({ "knative-rollout.dev/environment": "production" });
+        expect(patch.inputs.metadata.annotations).to.include({ "knative-rollout.dev/allowed-rollout-steps": "0,10,50,100" });
+        const service = one(resources, TYPES.service);
+        expect(service.inputs.metadata).not.to.have.property("labels");
+        expect(Object.keys(service.inputs.metadata.annotations)).to.deep.equal(["pulumi.com/patchForce"]);
+    });
+
+    it("moving a stack to another environment or step list changes only the traffic patch", async () => {
+        const before = comparable((await evaluate(dev, appsDir)).resources);
+        const after = comparable((await evaluate({ ...dev, environment: "production", allowedRolloutSteps: "[0, 50, 100]" }, appsDir)).resources);
+        const changed = before.filter((r, i) => JSON.stringify(r) !== JSON.stringify(after[i])).map((r) => r.type);
+        expect(changed).to.deep.equal([TYPES.traffic]);
+    });
+
+    it("with renderYamlToDirectory: renders through the provider, builds without pushing, and skips the cluster-side steps", async () => {
+        const { resources, outputs } = await evaluate({ ...dev, renderYamlToDirectory: "rendered", verify: '{"address": "10.0.0.1:80"}' }, appsDir);
+        const provider = one(resources, TYPES.provider);
+        expect(provider.inputs.renderYamlToDirectory).to.equal("rendered");
+        expect(provider.inputs.kubeconfig).to.equal("");
+        for (const type of [TYPES.bootstrap, TYPES.gate, TYPES.pin, "command:local:Command"]) {
+            expect(byType(resources, type), type).to.have.length(0);
+        }
+        for (const image of byType(resources, TYPES.image)) {
+            expect(image.inputs).to.include({ push: false, load: true });
+            expect(image.inputs.cacheFrom).to.deep.equal([]);
+        }
+        // One Service with template and traffic: the provider renders a patch into its target's
+        // file, which would leave the rendered Service without its template.
+        expect(byType(resources, TYPES.traffic)).to.have.length(0);
+        const service = one(resources, TYPES.service);
+        expect(service.inputs.metadata).to.deep.equal({
+            name: "helloworld-python",
+            namespace: "revs",
+            labels: { "knative-rollout.dev/environment": "dev" },
+        });
+        // Only a push gives a registry digest: the template runs the tag the build loaded.
+        expect(service.inputs.spec.template.spec.containers[0].image).to.equal("127.0.0.1:5000/helloworld-python:v2");
+        expect(service.inputs.spec.traffic.map((t: any) => t.percent)).to.deep.equal([50, 50, 0]);
+        expect(await promiseOf(outputs.url)).to.equal(undefined);
     });
 });
