@@ -19,7 +19,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 log() { printf 'install-deps: %s\n' "$*" >&2; }
 
-packages=(docker.io docker-registry mmdebstrap wrk apache2-utils curl ca-certificates iptables)
+packages=(docker.io docker-registry mmdebstrap wrk apache2-utils curl ca-certificates iptables nginx-light)
 
 missing=()
 for p in "${packages[@]}"; do
