@@ -130,6 +130,7 @@ export interface ConfigContext {
 }
 
 const INTEGER = /^-?\d+$/;
+const INT32_MAX = 2147483647;
 const NUMBER = /^-?(\d+\.?\d*|\.\d+)$/;
 // A Kubernetes label value (the environment is one), non-empty.
 const LABEL_VALUE = /^(?=.{1,63}$)[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/;
@@ -377,6 +378,8 @@ function parseAutoscaling(text: string | undefined, problems: string[]): Autosca
             }
         } else if (!Number.isInteger(n) || n < 0) {
             problems.push(`autoscaling.${key} must be a whole number, at least 0, got ${JSON.stringify(v)}`);
+        } else if (n > INT32_MAX) {
+            problems.push(`autoscaling.${key} must be at most ${INT32_MAX} (Knative reads it as a 32-bit integer), got ${n}`);
         } else {
             result[key as "minScale" | "maxScale"] = n;
         }

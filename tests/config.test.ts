@@ -77,6 +77,7 @@ describe("stack config", () => {
         ["target 0", { autoscaling: '{"target": 0}' }, "autoscaling.target must be a number greater than 0"],
         ["target negative", { autoscaling: '{"target": -3}' }, "autoscaling.target must be a number greater than 0"],
         ["a misspelt autoscaling key", { autoscaling: '{"minscale": 1}' }, "autoscaling.minscale is not a known key; allowed: target, minScale, maxScale"],
+        ["a minScale above int32 (Knative's type)", { autoscaling: '{"minScale": 3000000000}' }, "autoscaling.minScale must be at most 2147483647 (Knative reads it as a 32-bit integer)"],
         ["a fractional minScale", { autoscaling: '{"minScale": 1.5}' }, "autoscaling.minScale must be a whole number, at least 0"],
         ["autoscaling that is not an object", { autoscaling: "[1,2]" }, "autoscaling must be an object"],
         ["missing registry", { registry: undefined }, "registry is required"],

@@ -9,64 +9,18 @@
  * replaces `spec.traffic`.
  */
 import { expect } from "chai";
-import { execFileSync, spawnSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { bootstrapService } from "../components/bootstrap";
 import { RawConfig } from "../components/config";
+import { admit, buildValidator, Obj, Profile, PROFILES } from "./knativeValidate";
 import { evaluate, makeAppsDir, one, TYPES } from "./mocks";
 
-const TOOL_DIR = path.join(__dirname, "knative-validate");
-const CACHE = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "knative-rollout");
-const TOOL = path.join(CACHE, "knative-validate");
-
-/** Builds the validator (Go's build cache makes a warm build take about a second). */
-function buildValidator(): string | undefined {
-    const go = spawnSync("go", ["version"]);
-    if (go.status !== 0) return "Go is not installed";
-    fs.mkdirSync(CACHE, { recursive: true });
-    const build = spawnSync("go", ["build", "-trimpath", "-o", TOOL, "."], {
-        cwd: TOOL_DIR,
-        env: { ...process.env, CGO_ENABLED: "0", GOFLAGS: "-mod=mod" },
-        encoding: "utf8",
-    });
-    if (build.status !== 0) throw new Error(`building tests/knative-validate failed:\n${build.stderr}`);
-    return undefined;
-}
-
-interface Profile {
-    name: string;
-    args: string[];
-    /** The container name Knative's defaulting gives ours under this config. */
-    container: string;
-}
-const PROFILES: Profile[] = [
-    { name: "Knative's shipped config", args: [], container: "user-container" },
-    {
-        name: "secure-pod-defaults + a custom container-name-template",
-        args: ["-features", "secure-pod-defaults=enabled", "-defaults", "container-name-template=app-{{.Name}}"],
-        container: "app-helloworld-python",
-    },
-];
-
-type Obj = Record<string, any>;
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "knative-validate-"));
-let n = 0;
 const warnings: string[] = [];
-function write(obj: Obj): string {
-    const file = path.join(tmp, `${n++}.json`);
-    fs.writeFileSync(file, JSON.stringify(obj));
-    return file;
-}
 
 /** Runs the webhook's code; returns the stored (defaulted) object or throws its message. */
 function webhook(profile: Profile, ...op: ["create", Obj] | ["update", Obj, Obj]): Obj {
-    const files = op.slice(1).map((o) => write(o as Obj));
-    const run = spawnSync(TOOL, [...profile.args, op[0], ...files], { encoding: "utf8" });
-    if (run.status !== 0) throw new Error(run.stderr.trim());
-    warnings.push(...run.stderr.split("\n").filter((line) => line.startsWith("warning:")));
-    return JSON.parse(run.stdout);
+    const { stored, warnings: found } = admit(profile, ...op);
+    warnings.push(...found);
+    return stored;
 }
 
 /** Traffic as we send it: Knative's defaulting adds `latestRevision: false` to pinned entries. */
@@ -164,6 +118,4 @@ describe("the program's manifests under Knative's webhook code", function () {
             });
         });
     }
-
-    after(() => execFileSync("rm", ["-rf", tmp]));
 });
