@@ -109,7 +109,10 @@ describe(`real engine: the rollout (${SCENARIO})`, function () {
     it("3b. marking the stack production (label, allowed steps) is a traffic-manager change Knative accepts", () => {
         const before = { revisions: revisions(), generation: liveService().metadata.generation };
         config("environment", "production");
-        config("allowedRolloutSteps", "[0, 10, 20, 80, 100]");
+        // A typed list: Pulumi refuses a plain string for an array<integer> key (measured), so
+        // each item is set by path, as the README shows.
+        ok("config set-all --path allowedRolloutSteps", "config", "set-all", "--path",
+            ...[0, 10, 20, 80, 100].flatMap((p, i) => ["--plaintext", `knative-rollout:allowedRolloutSteps[${i}]=${p}`]));
         const preview = ok("3b. pulumi preview (environment label)", "preview", "--json");
         const typeOf = (s: any) => s.urn.split("::")[2].split("$").pop();
         const kubernetes = JSON.parse(preview.stdout).steps.filter((s: any) => s.op !== "same" && typeOf(s).startsWith("kubernetes:"));

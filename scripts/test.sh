@@ -2,10 +2,11 @@
 # The project's test command (README "Run the tests"; CI runs it through .ci/run).
 # Installs what the suites need (idempotent), starts the services they use, runs every suite,
 # and ends with one line "N passed, N failed" over all of them.
-#   SUITES="unit apps e2e" (default: all) picks suites; CI=true turns every skip into a failure.
+#   SUITES="unit workflows apps verifier e2e" (default: all) picks suites; CI=true turns every
+#   skip into a failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-SUITES=${SUITES:-unit apps e2e}
+SUITES=${SUITES:-unit workflows apps verifier e2e}
 LOGS=$(mktemp -d)
 passed=0 failed=0 skipped=0 status=0
 
@@ -38,13 +39,17 @@ suite() {
 step "install dependencies"
 bash scripts/install-deps.sh || { echo "installing dependencies failed"; echo "0 passed, 1 failed"; exit 1; }
 npm ci --no-audit --no-fund || { echo "npm ci failed"; echo "0 passed, 1 failed"; exit 1; }
+# The policy pack is its own npm package (pulumi preview --policy-pack policy loads it from there).
+npm --prefix policy ci --no-audit --no-fund || { echo "npm ci in policy/ failed"; echo "0 passed, 1 failed"; exit 1; }
 
 for s in $SUITES; do
     case $s in
         unit) suite unit npx mocha ;;
+        workflows) suite workflows bash scripts/actionlint.sh ;;
         apps) step "start Docker and the registry"
               if bash scripts/docker-up.sh; then suite apps bash scripts/test-apps.sh
               else failed=$((failed + 1)); status=1; echo "--- apps: Docker could not be started"; fi ;;
+        verifier) suite verifier bash verifier/e2e/test.sh ;;
         e2e)  suite e2e bash e2e/test.sh ;;
         *) echo "unknown suite $s"; exit 2 ;;
     esac
