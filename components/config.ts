@@ -43,6 +43,8 @@ export const DEFAULTS = {
     awaitReady: true,
     readyTimeoutSeconds: 300,
     environment: "dev",
+    // The verifier's own defaults (verifier/verify.ts; a test keeps them equal), restated so
+    // that reading the config does not load the verifier.
     verify: {
         maxRequests: 2000,
         timeLimitSeconds: 120,

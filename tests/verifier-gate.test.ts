@@ -4,7 +4,8 @@
  */
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
-import { RawConfig } from "../components/config";
+import { DEFAULTS, RawConfig } from "../components/config";
+import { DEFAULTS as VERIFIER_DEFAULTS } from "../verifier/verify";
 import { expectedSplit, PROJECT_DIR, shellQuote, verifierCommand } from "../components/trafficVerifier";
 import { byType, evaluate, makeAppsDir, one, promiseOf, TYPES } from "./mocks";
 
@@ -45,6 +46,12 @@ describe("verifier gate", function () {
             "npm run --silent verify -- --url http://helloworld-python.revs.example.com --address 192.0.2.10:80 " +
                 "--host helloworld-python.revs.example.com --expect v1=70,v2=30 --max-requests 2000 --time-limit 120 --concurrency 8",
         );
+    });
+
+    it("budgets a stack's verifier as the verifier's own defaults do", () => {
+        for (const [key, value] of Object.entries(DEFAULTS.verify)) {
+            expect(value, key).to.equal(VERIFIER_DEFAULTS[key as keyof typeof VERIFIER_DEFAULTS]);
+        }
     });
 
     it("is not registered unless verify is configured", async () => {

@@ -9,6 +9,7 @@
 import betaQuantile from "@stdlib/stats-base-dists-beta-quantile";
 import binomialCdf from "@stdlib/stats-base-dists-binomial-cdf";
 import binomialPmf from "@stdlib/stats-base-dists-binomial-pmf";
+import normalQuantile from "@stdlib/stats-base-dists-normal-quantile";
 
 /** P(X = k) for X ~ Binomial(n, p). */
 export function binomPmf(k: number, n: number, p: number): number {
@@ -98,7 +99,7 @@ export function exactSampleSize(p0: number, delta: number, alpha: number, power:
     if (alts.length === 0) throw new Error(`no alternative p0 ± δ lies in [0, 1] (p0 = ${p0}, δ = ${delta})`);
     const enough = (n: number) => alts.every((p) => exactTestPower(n, p0, p, alpha) >= power);
     // Start at half the normal approximation's answer (which runs low) so the scan is short.
-    const z = (q: number) => normalQuantile(q);
+    const z = (q: number) => normalQuantile(q, 0, 1);
     const approx = Math.max(
         1,
         Math.floor(
@@ -118,27 +119,6 @@ export function exactSampleSize(p0: number, delta: number, alpha: number, power:
         }
     }
     throw new Error(`the exact test does not reach power ${power} within ${maxN} requests`);
-}
-
-/**
- * Standard normal quantile (Acklam's rational approximation, relative error < 1.2e-9). Used only
- * to pick where the exact sample-size scan starts, never for a decision.
- */
-export function normalQuantile(q: number): number {
-    if (!(q > 0 && q < 1)) throw new Error(`quantile of ${q}`);
-    const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
-    const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-    const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
-    const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
-    const low = 0.02425;
-    if (q < low) {
-        const t = Math.sqrt(-2 * Math.log(q));
-        return (((((c[0] * t + c[1]) * t + c[2]) * t + c[3]) * t + c[4]) * t + c[5]) / ((((d[0] * t + d[1]) * t + d[2]) * t + d[3]) * t + 1);
-    }
-    if (q > 1 - low) return -normalQuantile(1 - q);
-    const t = q - 0.5;
-    const r = t * t;
-    return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * t) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
 }
 
 /** A confidence interval for a proportion. */

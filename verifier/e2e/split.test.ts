@@ -20,29 +20,10 @@ const SPLITS = {
 // A budget well above what the tests need, bounded all the same.
 const BUDGET = { maxRequests: 3000, timeLimitSeconds: 60, timeoutMs: 5000, concurrency: 8 };
 
-/** Runs a shell command line as @pulumi/command's local.Command does (`/bin/sh -c` in its dir). */
-function shell(line: string, dir: string): Promise<{ status: number | null; out: string }> {
+/** Runs a process to completion (killed after 90 s), capturing its output and exit status. */
+function run(file: string, args: string[], cwd: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-        const child = spawn("/bin/sh", ["-c", line], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-        let out = "";
-        child.stdout.on("data", (d) => (out += d));
-        child.stderr.on("data", (d) => (out += d));
-        const kill = setTimeout(() => child.kill("SIGKILL"), 90000);
-        child.on("error", reject);
-        child.on("exit", (status) => {
-            clearTimeout(kill);
-            resolve({ status, out });
-        });
-    });
-}
-
-/** Runs the CLI as Pulumi's command would, capturing output and exit status. */
-function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(ROOT, "verifier", "cli.ts"), ...args], {
-            cwd: ROOT,
-            stdio: ["ignore", "pipe", "pipe"],
-        });
+        const child = spawn(file, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d) => (stdout += d));
@@ -55,6 +36,13 @@ function cli(args: string[]): Promise<{ status: number | null; stdout: string; s
         });
     });
 }
+
+/** Runs a shell command line as @pulumi/command's local.Command does (`/bin/sh -c` in its dir). */
+const shell = (line: string, dir: string) => run("/bin/sh", ["-c", line], dir);
+
+/** Runs the CLI from source, as `npm run verify` does. */
+const cli = (args: string[]) =>
+    run(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(ROOT, "verifier", "cli.ts"), ...args], ROOT);
 
 function summary(r: VerifyResult): string {
     return `${r.verdict}: ${r.reason}; ${r.versions.map((v) => `${v.version} ${v.count}`).join(", ")}; errors ${r.errors.total}`;
@@ -150,10 +138,11 @@ describe("verifier end to end (gunicorn apps behind nginx split_clients, loopbac
                 verify: JSON.stringify({ url: "http://helloworld-python.revs.example.test/", address: `127.0.0.1:${SPLITS.ninety.port}`, maxRequests: 3000, timeLimitSeconds: 60 }),
             }, makeAppsDir(["v1", "v2"]));
             const command = one(resources, "command:local:Command").inputs;
-            const run = await shell(command.create, command.dir);
-            console.log(run.out.trimEnd().split("\n").map((l) => `      | ${l}`).join("\n"));
-            expect(run.out).to.match(status === 0 ? /decision: MATCH/ : /decision: MISMATCH/);
-            expect(run.status, run.out).to.equal(status);
+            const result = await shell(command.create, command.dir);
+            const out = result.stdout + result.stderr;
+            console.log(out.trimEnd().split("\n").map((l) => `      | ${l}`).join("\n"));
+            expect(out).to.match(status === 0 ? /decision: MATCH/ : /decision: MISMATCH/);
+            expect(result.status, out).to.equal(status);
         });
     }
 });
