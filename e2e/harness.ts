@@ -24,6 +24,8 @@ export function scratchProject(): string {
     fs.cpSync(path.join(REPO, "components"), path.join(dir, "components"), { recursive: true });
     fs.cpSync(path.join(REPO, "apps"), path.join(dir, "apps"), { recursive: true });
     fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
+    // The policy pack with its installed packages (npm --prefix policy ci), for --policy-pack policy.
+    fs.symlinkSync(path.join(REPO, "policy"), path.join(dir, "policy"));
     return dir;
 }
 

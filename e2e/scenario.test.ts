@@ -92,6 +92,9 @@ describe(`real engine: the rollout (${SCENARIO})`, function () {
         expect(changed.filter((c: string) => !c.endsWith("ReadinessGate") && !c.endsWith(":Stack"))).to.deep.equal(["update kubernetes:serving.knative.dev/v1:ServicePatch"]);
         const diff = ok("2. pulumi preview --diff", "preview", "--diff");
         console.log(diff.out.split("\n").filter((l) => /spec|percent|~|Resources|update/.test(l)).map((l) => `      | ${l}`).join("\n"));
+        // The guardrails through the real engine: with both templates known, every policy runs.
+        const guarded = ok("2. pulumi preview --policy-pack policy (traffic-only)", "preview", "--policy-pack", "policy");
+        expect(guarded.out).not.to.match(/\[mandatory\]|\[advisory\]/);
         up("2. pulumi up (traffic-only change)");
         expectTraffic(table("v1", "v2", 80));
         expect(revisions()).to.deep.equal(before.revisions);
@@ -123,6 +126,13 @@ describe(`real engine: the rollout (${SCENARIO})`, function () {
         expect(svc.metadata.annotations["knative-rollout.dev/allowed-rollout-steps"]).to.equal("0,10,20,80,100");
         expect(revisions()).to.deep.equal(before.revisions);
         expect(svc.spec.template.metadata.name).to.equal(rev("v2"));
+        // The policy pack holds a production stack to its rules: this one has no minScale (the
+        // allowed steps include 80, so only that rule fails), and the preview fails with the pack.
+        const guarded = pulumi("3b. pulumi preview --policy-pack policy (production without minScale)", "preview", "--policy-pack", "policy");
+        expect(guarded.code).not.to.equal(0);
+        expect(guarded.out).to.include("[mandatory]  production-requires-min-scale");
+        expect(guarded.out).not.to.include("production-rollout-percent-is-allowed-step");
+        console.log(guarded.out.split("\n").filter((l) => /mandatory|min-scale"; production/.test(l)).map((l) => `      | ${l.trim()}`).join("\n"));
         // A step outside the list is refused before anything is sent.
         config("rolloutPercent", "30");
         const refused = pulumi("3b. pulumi preview (rolloutPercent 30, not an allowed step)", "preview");

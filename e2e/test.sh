@@ -34,6 +34,8 @@ run_profile() {
     passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 }
 
+# The scenario previews with the policy pack, which needs its own packages.
+[ -d policy/node_modules ] || npm --prefix policy ci --no-audit --no-fund >/dev/null
 # The local stack loads its images into a Docker engine.
 bash scripts/docker-up.sh >/dev/null || echo "--- e2e: Docker could not be started (the local stack's test will fail)"
 run_profile default full e2e/local.test.ts

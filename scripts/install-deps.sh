@@ -20,6 +20,13 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 log() { printf 'install-deps: %s\n' "$*" >&2; }
 
 packages=(docker.io docker-registry mmdebstrap wrk apache2-utils curl ca-certificates iptables nginx-light)
+# A machine that already has a Docker engine (e.g. a CI runner with Docker's own packages) keeps
+# it: Debian's docker.io conflicts with those packages.
+if command -v dockerd >/dev/null 2>&1 && [ "$(dpkg-query -W -f='${db:Status-Status}' docker.io 2>/dev/null)" != installed ]; then
+  kept=()
+  for p in "${packages[@]}"; do [ "$p" = docker.io ] || kept+=("$p"); done
+  packages=("${kept[@]}")
+fi
 
 missing=()
 for p in "${packages[@]}"; do
