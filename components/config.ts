@@ -282,17 +282,21 @@ export function parseConfig(raw: RawConfig, ctx: ConfigContext): RolloutConfig {
     };
 }
 
+/** A list or object key as Pulumi hands it over (JSON text); undefined when it is not JSON. */
+function parseJson(text: string): unknown {
+    try {
+        return JSON.parse(text);
+    } catch {
+        return undefined;
+    }
+}
+
 /** Parses a JSON object from config; unset or blank is undefined, anything else not an object is a problem. */
 function jsonObject(key: ConfigKey, text: string | undefined, example: string, problems: string[]): Record<string, unknown> | undefined {
     if (text === undefined || text.trim() === "") {
         return undefined;
     }
-    let value: unknown;
-    try {
-        value = JSON.parse(text);
-    } catch {
-        value = undefined;
-    }
+    const value = parseJson(text);
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
         problems.push(`${key} must be an object such as ${example}, got ${text}`);
         return undefined;
@@ -304,12 +308,7 @@ function parseRolloutSteps(text: string | undefined, problems: string[]): number
     if (text === undefined || text.trim() === "") {
         return [];
     }
-    let value: unknown;
-    try {
-        value = JSON.parse(text);
-    } catch {
-        value = undefined;
-    }
+    const value = parseJson(text);
     if (!Array.isArray(value) || !value.every((v) => Number.isInteger(v) && v >= 0 && v <= 100)) {
         problems.push(`allowedRolloutSteps must be a list of integers from 0 to 100, e.g. [0, 10, 25, 50, 100], got ${text}`);
         return [];

@@ -51,20 +51,17 @@ export interface KnativeServiceArgs {
 }
 
 /**
- * Metadata the traffic manager owns besides `spec.traffic`. Only the traffic patch may carry
- * anything that can change: a change to the Service resource re-sends the whole template under
+ * What a stack says about itself on the Service (its environment, its allowed steps). Only the
+ * traffic patch carries it: a change to the Service resource re-sends the whole template under
  * its unchanged name, which Knative rejects.
  */
-export function trafficMetadata(args: Pick<KnativeServiceArgs, "environment" | "allowedRolloutSteps">) {
+export function stackMetadata(args: Pick<KnativeServiceArgs, "environment" | "allowedRolloutSteps">): {
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+} {
     return {
         labels: { [ENVIRONMENT_LABEL]: args.environment },
-        annotations: {
-            "pulumi.com/patchForce": "true",
-            "pulumi.com/patchFieldManager": TRAFFIC_FIELD_MANAGER,
-            ...(args.allowedRolloutSteps.length > 0
-                ? { [ALLOWED_STEPS_ANNOTATION]: args.allowedRolloutSteps.join(",") }
-                : {}),
-        },
+        annotations: args.allowedRolloutSteps.length > 0 ? { [ALLOWED_STEPS_ANNOTATION]: args.allowedRolloutSteps.join(",") } : {},
     };
 }
 
@@ -146,14 +143,13 @@ export class KnativeService extends pulumi.ComponentResource {
             // Rendering: one manifest with template and traffic, as `kubectl apply` wants it. The
             // provider writes a patch to its target's file (measured: the rendered Service then
             // held only spec.traffic), so the two-manager split exists only against a cluster.
-            const { labels, annotations } = trafficMetadata(args);
-            const ours = Object.entries(annotations).filter(([key]) => !key.startsWith("pulumi.com/"));
+            const { labels, annotations } = stackMetadata(args);
             this.ready = new k8s.apiextensions.CustomResource(
                 name,
                 {
                     apiVersion: "serving.knative.dev/v1",
                     kind: "Service",
-                    metadata: { ...metadata, labels, ...(ours.length > 0 ? { annotations: Object.fromEntries(ours) } : {}) },
+                    metadata: { ...metadata, labels, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) },
                     spec: { template: candidateTemplate, traffic: this.traffic },
                 },
                 { ...k8sOpts, dependsOn: [guard] },
@@ -181,7 +177,15 @@ export class KnativeService extends pulumi.ComponentResource {
             {
                 apiVersion: "serving.knative.dev/v1",
                 kind: "Service",
-                metadata: { ...metadata, ...trafficMetadata(args) },
+                metadata: {
+                    ...metadata,
+                    labels: stackMetadata(args).labels,
+                    annotations: {
+                        "pulumi.com/patchForce": "true",
+                        "pulumi.com/patchFieldManager": TRAFFIC_FIELD_MANAGER,
+                        ...stackMetadata(args).annotations,
+                    },
+                },
                 spec: { traffic: this.traffic },
             },
             { ...k8sOpts, dependsOn: [service] },
