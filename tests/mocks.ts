@@ -52,4 +52,5 @@ export const TYPES = {
     guard: "pulumi-nodejs:dynamic/knative-rollout:TemplateGuard",
     bootstrap: "pulumi-nodejs:dynamic/knative-rollout:ServiceBootstrap",
     gate: "pulumi-nodejs:dynamic/knative-rollout:ReadinessGate",
+    verifier: "command:local:Command",
 } as const;

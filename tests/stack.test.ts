@@ -179,7 +179,7 @@ describe("the program (under Pulumi mocks)", function () {
         const provider = one(resources, TYPES.provider);
         expect(provider.inputs.renderYamlToDirectory).to.equal("rendered");
         expect(provider.inputs.kubeconfig).to.equal("");
-        for (const type of [TYPES.bootstrap, TYPES.gate, TYPES.pin, "command:local:Command"]) {
+        for (const type of [TYPES.bootstrap, TYPES.gate, TYPES.pin, TYPES.verifier]) {
             expect(byType(resources, type), type).to.have.length(0);
         }
         for (const image of byType(resources, TYPES.image)) {

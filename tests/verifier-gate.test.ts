@@ -9,7 +9,6 @@ import { DEFAULTS as VERIFIER_DEFAULTS } from "../verifier/verify";
 import { expectedSplit, PROJECT_DIR, shellQuote, verifierCommand } from "../components/trafficVerifier";
 import { byType, evaluate, makeAppsDir, one, promiseOf, TYPES } from "./mocks";
 
-const COMMAND = "command:local:Command";
 const appsDir = makeAppsDir(["v1", "v2"]);
 const dev: RawConfig = { stableVersion: "v1", candidateVersion: "v2", rolloutPercent: "30", registry: "127.0.0.1:5000" };
 const budget = { maxRequests: 2000, timeLimitSeconds: 120, concurrency: 8 };
@@ -56,12 +55,12 @@ describe("verifier gate", function () {
 
     it("is not registered unless verify is configured", async () => {
         const { resources } = await evaluate(dev, appsDir);
-        expect(byType(resources, COMMAND)).to.have.length(0);
+        expect(byType(resources, TYPES.verifier)).to.have.length(0);
     });
 
     it("runs after the readiness gate, against the Service's URL, re-running when an image changes", async () => {
         const { resources, outputs } = await evaluate({ ...dev, verify: '{"address": "127.0.0.1:8080", "maxRequests": 400}' }, appsDir);
-        const run = one(resources, COMMAND);
+        const run = one(resources, TYPES.verifier);
         // The mocked gate reports the Service's status URL as http://<service>.<namespace>.example.com.
         expect(run.inputs.create).to.equal(
             "npm run --silent verify -- --url http://helloworld-python.revs.example.com --address 127.0.0.1:8080 " +
@@ -72,13 +71,13 @@ describe("verifier gate", function () {
         expect(run.inputs.triggers).to.deep.equal([await promiseOf(outputs.images.v1), await promiseOf(outputs.images.v2)]);
         // Registered last: after the gate, which is registered after everything it waits for.
         const order = resources.map((r) => r.type);
-        expect(order.indexOf(COMMAND)).to.be.greaterThan(order.indexOf(TYPES.gate));
+        expect(order.indexOf(TYPES.verifier)).to.be.greaterThan(order.indexOf(TYPES.gate));
     });
 
     it("uses verify.url when set, and a traffic change changes the command (so it re-runs)", async () => {
         const verify = '{"url": "http://127.0.0.1:9000/", "maxRequests": 300}';
-        const at30 = one((await evaluate({ ...dev, verify }, appsDir)).resources, COMMAND);
-        const at60 = one((await evaluate({ ...dev, verify, rolloutPercent: "60" }, appsDir)).resources, COMMAND);
+        const at30 = one((await evaluate({ ...dev, verify }, appsDir)).resources, TYPES.verifier);
+        const at60 = one((await evaluate({ ...dev, verify, rolloutPercent: "60" }, appsDir)).resources, TYPES.verifier);
         expect(at30.inputs.create).to.include("--url http://127.0.0.1:9000/ --expect v1=70,v2=30");
         expect(at60.inputs.create).to.include("--expect v1=40,v2=60");
     });

@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import { spawn } from "node:child_process";
 import * as path from "node:path";
-import { evaluate, makeAppsDir, one } from "../../tests/mocks";
+import { evaluate, makeAppsDir, one, TYPES } from "../../tests/mocks";
 import { verifySplit, VerifyResult } from "../verify";
 import { Harness, PORTS, ROOT, Split, waitReady } from "./harness";
 
@@ -140,7 +140,7 @@ describe("verifier end to end (gunicorn apps behind nginx split_clients, loopbac
                 registry: "127.0.0.1:5000",
                 verify: JSON.stringify({ url: "http://helloworld-python.revs.example.test/", address: `127.0.0.1:${SPLITS.ninety.port}`, maxRequests: 3000, timeLimitSeconds: 60 }),
             }, makeAppsDir(["v1", "v2"]));
-            const command = one(resources, "command:local:Command").inputs;
+            const command = one(resources, TYPES.verifier).inputs;
             const result = await shell(command.create, command.dir);
             const out = result.stdout + result.stderr;
             console.log(out.trimEnd().split("\n").map((l) => `      | ${l}`).join("\n"));
