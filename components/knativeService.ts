@@ -139,11 +139,11 @@ export class KnativeService extends pulumi.ComponentResource {
             );
 
         const metadata = { name: args.serviceName, namespace: args.namespace };
+        const { labels, annotations } = stackMetadata(args);
         if (!cluster) {
             // Rendering: one manifest with template and traffic, as `kubectl apply` wants it. The
             // provider writes a patch to its target's file (measured: the rendered Service then
             // held only spec.traffic), so the two-manager split exists only against a cluster.
-            const { labels, annotations } = stackMetadata(args);
             this.ready = new k8s.apiextensions.CustomResource(
                 name,
                 {
@@ -179,11 +179,11 @@ export class KnativeService extends pulumi.ComponentResource {
                 kind: "Service",
                 metadata: {
                     ...metadata,
-                    labels: stackMetadata(args).labels,
+                    labels,
                     annotations: {
                         "pulumi.com/patchForce": "true",
                         "pulumi.com/patchFieldManager": TRAFFIC_FIELD_MANAGER,
-                        ...stackMetadata(args).annotations,
+                        ...annotations,
                     },
                 },
                 spec: { traffic: this.traffic },
