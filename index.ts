@@ -2,24 +2,32 @@
  * knative-rollout: two Flask app versions on Knative, with live traffic split between their
  * pinned revisions by the stack config value `rolloutPercent`.
  *
- *   stack config → validated RolloutConfig → images (build, push, pin by digest)
- *     → namespace → bootstrap (first run only) → Service template → traffic table → readiness
- *     → verifier (measures the split users get, when `verify` is set)
+ *   stack config → validated RolloutConfig (model/config.ts)
+ *     → KnativeRollout (components/knativeRollout.ts): the plan (model/plan.ts), then
+ *       images (build, push, pin by digest) → namespace → bootstrap (first run only)
+ *       → Service template → traffic table → readiness → verifier (when `verify` is set)
+ *     → stack outputs
  */
 import * as pulumi from "@pulumi/pulumi";
-import { appVersionExists, CONFIG_KEYS, ConfigError, deployRollout, parseConfig, RawConfig } from "./components";
+import { appVersionExists, KnativeRollout } from "./components";
+import { CONFIG_KEYS, ConfigError, parseConfig, PROJECT, type RawConfig } from "./model";
+
+/** Whether a config key was stored encrypted (the SDK's own record, the one `Config.get` warns from). */
+const isSecret: (key: string) => boolean = require("@pulumi/pulumi/runtime/config").isConfigSecret;
 
 const stackConfig = new pulumi.Config();
 
 function readRawConfig(): RawConfig {
     const raw: RawConfig = {};
     for (const key of CONFIG_KEYS) {
-        // The password stays a secret: validation only learns whether it is set (Pulumi.yaml's
-        // default is empty), and the value itself is only ever read with getSecret.
-        raw[key] =
-            key === "registryPassword"
-                ? pulumi.runtime.getConfig(`${pulumi.getProject()}:${key}`) ? "set" : undefined
-                : stackConfig.get(key);
+        if (key === "registryPassword") {
+            // The password stays a secret: validation only learns whether it is set (Pulumi.yaml's
+            // default is empty) and how it is stored; its value is only ever read with requireSecret.
+            const full = `${PROJECT}:${key}`;
+            if (pulumi.runtime.getConfig(full)) raw.registryPassword = isSecret(full) ? "secret" : "plaintext";
+        } else {
+            raw[key] = stackConfig.get(key);
+        }
     }
     return raw;
 }
@@ -35,7 +43,8 @@ function loadConfig() {
 }
 
 const config = loadConfig();
-const rollout = deployRollout(config, {
+const rollout = new KnativeRollout(config.serviceName, {
+    config,
     registryPassword: config.hasRegistryPassword ? stackConfig.requireSecret("registryPassword") : undefined,
 });
 

@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { trafficTable } from "../components/traffic";
+import { trafficTable } from "../model";
 import { PulumiStack, REPO, requireHarnessEnv, scratchProject } from "./harness";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);

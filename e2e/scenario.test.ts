@@ -13,8 +13,7 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { sameTraffic } from "../components/readiness";
-import { trafficTable, TrafficTarget } from "../components/traffic";
+import { sameTraffic, trafficTable, type TrafficTarget } from "../model";
 import { PulumiStack, requireHarnessEnv, Run, scratchProject, sh } from "./harness";
 
 const SCENARIO = process.env.E2E_SCENARIO ?? "full";

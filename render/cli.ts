@@ -2,12 +2,16 @@
  * `npm run render -- --stack <name|file> [--set key=value]... [--out <dir> | --diff <stack|file>]`
  *
  * Prints the Kubernetes manifests a stack deploys, from the program's own code, with no Pulumi
- * CLI, Docker or cluster (see render/render.ts). Exit codes: 0 rendered; 1 a config or usage
+ * CLI, Docker or cluster (see render/manifests.ts). Exit codes: 0 rendered; 1 a config or usage
  * error (the message is printed, for a bad config exactly parseConfig's, as `pulumi up` shows
  * it); 2 an unexpected failure.
  */
-import { ConfigError } from "../components/config";
-import { diffRenderings, findStackFile, loadProject, readStackConfig, renderConfig, RenderError, toYaml, writeManifestFiles } from "./render";
+import { parseArgs as parseArgv } from "node:util";
+import { ConfigError } from "../model";
+import { renderConfig } from "./manifests";
+import { diffRenderings, toYaml, writeManifestFiles } from "./output";
+import { findStackFile, loadProject, RenderError } from "./project";
+import { readStackConfig } from "./stackConfig";
 
 export const USAGE = `usage: npm run render -- --stack <name|Pulumi.<name>.yaml> [--set key=value]... [--out <dir> | --diff <stack|file>]
 
@@ -30,43 +34,36 @@ export interface CliArgs {
 
 /** Parses the command line; throws RenderError on a usage error. Returns undefined for --help. */
 export function parseArgs(argv: string[]): CliArgs | undefined {
-    const args: Partial<CliArgs> & { set: Record<string, string> } = { set: {} };
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
-        const value = () => {
-            const v = inline ?? argv[++i];
-            if (v === undefined || v === "") throw new RenderError(`${flag} needs a value\n${USAGE}`);
-            return v;
-        };
-        switch (flag) {
-            case "-h":
-            case "--help":
-                return undefined;
-            case "--stack":
-            case "-s":
-                args.stack = value();
-                break;
-            case "--set": {
-                const kv = value();
-                const eq = kv.indexOf("=");
-                if (eq <= 0) throw new RenderError(`--set takes key=value, got "${kv}"`);
-                args.set[kv.slice(0, eq)] = kv.slice(eq + 1);
-                break;
-            }
-            case "--out":
-                args.out = value();
-                break;
-            case "--diff":
-                args.diff = value();
-                break;
-            default:
-                throw new RenderError(`unknown argument "${arg}"\n${USAGE}`);
-        }
+    let values: { stack?: string; set?: string[]; out?: string; diff?: string; help?: boolean };
+    try {
+        ({ values } = parseArgv({
+            args: argv,
+            strict: true,
+            allowPositionals: false,
+            options: {
+                stack: { type: "string", short: "s" },
+                set: { type: "string", multiple: true },
+                out: { type: "string" },
+                diff: { type: "string" },
+                help: { type: "boolean", short: "h" },
+            },
+        }));
+    } catch (err) {
+        throw new RenderError(`${(err as Error).message}\n${USAGE}`);
     }
-    if (args.stack === undefined) throw new RenderError(`--stack is required\n${USAGE}`);
-    if (args.out !== undefined && args.diff !== undefined) throw new RenderError(`--out and --diff do not go together`);
-    return args as CliArgs;
+    if (values.help) return undefined;
+    const set: Record<string, string> = {};
+    for (const kv of values.set ?? []) {
+        const eq = kv.indexOf("=");
+        if (eq <= 0) throw new RenderError(`--set takes key=value, got "${kv}"`);
+        set[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+    for (const [flag, value] of [["--stack", values.stack], ["--out", values.out], ["--diff", values.diff]] as const) {
+        if (value === "") throw new RenderError(`${flag} needs a value\n${USAGE}`);
+    }
+    if (values.stack === undefined) throw new RenderError(`--stack is required\n${USAGE}`);
+    if (values.out !== undefined && values.diff !== undefined) throw new RenderError(`--out and --diff do not go together`);
+    return { stack: values.stack, set, out: values.out, diff: values.diff };
 }
 
 export interface Io {

@@ -1,11 +1,11 @@
 /**
- * Evaluates the program (parseConfig + deployRollout, exactly what index.ts runs) under Pulumi's
- * mocks and records every resource it registers: no engine, no cluster, no build. Shared by
- * `npm run render` and the unit tests (tests/mocks.ts), so both judge the same code path.
+ * Evaluates the program (parseConfig + KnativeRollout, exactly what index.ts runs) under Pulumi's
+ * mocks and records every resource it registers: no engine, no cluster, no build. `npm run
+ * render` turns the record into manifests; the unit tests inspect it (tests/support/program.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { parseConfig, RawConfig } from "../components/config";
-import { appVersionExists, APPS_DIR, deployRollout, RolloutOutputs } from "../components/stack";
+import { appVersionExists, APPS_DIR, KnativeRollout } from "../components";
+import { parseConfig, type RawConfig, TYPES } from "../model";
 
 export interface Registered {
     type: string;
@@ -13,11 +13,13 @@ export interface Registered {
     inputs: any;
     /** The provider reference (`urn::id`) the resource was registered with, if any. */
     provider?: string;
+    /** Top-level inputs the engine would store as secrets (encrypted in the state). */
+    secretInputs: string[];
 }
 
 export interface Evaluation {
     resources: Registered[];
-    outputs: RolloutOutputs;
+    rollout: KnativeRollout;
 }
 
 export interface EvaluateOptions {
@@ -45,11 +47,11 @@ export function unsecret(value: any): any {
 
 /** What the mocked engine answers for resources whose outputs only the real ones can know. */
 function mockOutputs(type: string, inputs: any, imageDigest: (inputs: any) => string): any {
-    if (type === "docker-build:index:Image") {
+    if (type === TYPES.image) {
         const digest = imageDigest(inputs);
         return { ...inputs, digest, ref: `${inputs.tags[0]}@${digest}`, contextHash: "mock" };
     }
-    if (type === "pulumi-nodejs:dynamic/knative-rollout:ReadinessGate") {
+    if (type === TYPES.gate) {
         const host = `${inputs.serviceName}.${inputs.namespace}.example.com`;
         return {
             ...inputs,
@@ -77,7 +79,8 @@ export async function evaluateProgram(raw: RawConfig, opts: EvaluateOptions): Pr
     await pulumi.runtime.setMocks(
         {
             newResource: (args) => {
-                resources.push({ type: args.type, name: args.name, inputs: unsecret(args.inputs), provider: args.provider });
+                const secretInputs = Object.keys(args.inputs).filter((k) => args.inputs[k]?.[SECRET_SIG] !== undefined);
+                resources.push({ type: args.type, name: args.name, inputs: unsecret(args.inputs), provider: args.provider, secretInputs });
                 return { id: `${args.name}-id`, state: mockOutputs(args.type, args.inputs, opts.imageDigest) };
             },
             call: (args) => args.inputs,
@@ -87,22 +90,22 @@ export async function evaluateProgram(raw: RawConfig, opts: EvaluateOptions): Pr
         false,
     );
     const config = parseConfig(raw, { versionExists: (v) => appVersionExists(v, appsDir) });
-    const outputs = deployRollout(
+    const rollout = new KnativeRollout(config.serviceName, {
         config,
-        { registryPassword: opts.registryPassword === undefined ? undefined : pulumi.secret(opts.registryPassword) },
+        registryPassword: opts.registryPassword === undefined ? undefined : pulumi.secret(opts.registryPassword),
         appsDir,
-    );
+    });
     // Wait for the program's outputs (the readiness gate, when there is one, is registered last),
     // then until registrations stop: a render-only program resolves its outputs before the
     // Kubernetes resources are registered.
-    await promiseOf(outputs.url);
-    await promiseOf(outputs.tagUrls);
-    await Promise.all(Object.values(outputs.images).map(promiseOf));
-    if (outputs.verification) await promiseOf(outputs.verification);
+    await promiseOf(rollout.url);
+    await promiseOf(rollout.tagUrls);
+    await Promise.all(Object.values(rollout.images).map(promiseOf));
+    if (rollout.verification) await promiseOf(rollout.verification);
     for (let seen = -1, quiet = 0; quiet < 3; ) {
         await sleep(5);
         quiet = resources.length === seen ? quiet + 1 : 0;
         seen = resources.length;
     }
-    return { resources, outputs };
+    return { resources, rollout };
 }

@@ -60,9 +60,23 @@ describe("index.ts (the stack's entry point)", function () {
         expect(error!.message).to.include("registryUsername and registryPassword go together");
     });
 
+    it("refuses a registry password stored in plaintext, and takes one stored as a secret", async () => {
+        const config = { candidateVersion: "v2", registry: "127.0.0.1:5000", registryUsername: "ci", registryPassword: "hunter2" };
+        const plain = await runIndex(config);
+        expect(plain.error).to.be.instanceOf(pulumi.RunError);
+        expect(plain.error!.message).to.include("registryPassword is stored in plaintext in the stack file; store it encrypted: pulumi config set --secret registryPassword");
+        expect(plain.error!.message).not.to.include("hunter2");
+        expect(plain.registered).to.deep.equal([]);
+        const secret = await runIndex(config, ["registryPassword"]);
+        expect(secret.error).to.equal(undefined);
+        expect(secret.registered).to.include("kubernetes:core/v1:Secret");
+    });
+
     it("registers the whole stack for the committed dev config (apps/v1 and apps/v2 exist)", async () => {
         const { registered, error } = await runIndex({ stableVersion: "v1", candidateVersion: "v2", rolloutPercent: "50", registry: "127.0.0.1:5000" });
         expect(error).to.equal(undefined);
+        // The rollout plan first: the policy pack judges it before any other resource.
+        expect(registered[0]).to.equal("knative-rollout:index:KnativeRollout");
         expect(registered).to.include.members([
             "pulumi:providers:kubernetes",
             "docker-build:index:Image",

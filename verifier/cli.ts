@@ -2,7 +2,7 @@
  * npm run verify -- --url URL --expect v1=50,v2=50 [options]
  *
  * Exit status: 0 the split matches, 1 it does not, 2 usage error or the service could not be
- * judged (nothing reachable, too many errors).
+ * judged (nothing reachable, too many errors, a budget too small for the power asked for).
  */
 import { parseArgs } from "node:util";
 import { formatJson, formatText } from "./report";
@@ -12,7 +12,8 @@ export const USAGE = `usage: npm run verify -- --url URL --expect V=P[,V=P...] [
 
 Sends GET requests to URL, classifies each answer by the version it names ("Hello <TARGET> : <version> !"),
 and tests the observed split against the expected one with a sequential test (two one-sided Wald SPRTs
-on each tested version's share), falling back to the exact binomial test if the budget runs out first.
+on each tested version's share). If the budget runs out first, the exact binomial test on what was
+collected decides: a mismatch if it rejects, a match only with the asked-for power, else "could not judge".
 
 required:
   --url URL               the URL users reach the service by (http:// or https://)
@@ -36,7 +37,8 @@ output:
   --json                  print one JSON object instead of the report
   --help                  this text
 
-exit status: 0 match, 1 mismatch, 2 usage error or could not judge (nothing reachable, too many errors)
+exit status: 0 match, 1 mismatch, 2 usage error or could not judge (nothing reachable, too many errors,
+             or the budget ran out before the test had the power asked for)
 `;
 
 export class UsageError extends Error {}
@@ -46,19 +48,20 @@ export type Parsed = { help: true } | { help: false; json: boolean; options: Ver
 const VERSION_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export function parseExpect(text: string): Record<string, number> {
-    const out: Record<string, number> = {};
+    // A Map, not an object: a version may be named `constructor` (a DNS label like any other).
+    const out = new Map<string, number>();
     for (const part of text.split(",")) {
         const m = /^\s*([^=\s]+)\s*=\s*(\S+)\s*$/.exec(part);
         if (!m) throw new UsageError(`--expect: "${part}" is not VERSION=PERCENT`);
         const [, version, raw] = m;
         if (!VERSION_NAME.test(version)) throw new UsageError(`--expect: "${version}" is not a version name (letters, digits, . _ -)`);
         if (!/^\d+$/.test(raw) || Number(raw) > 100) throw new UsageError(`--expect: ${version}=${raw}: a share is an integer from 0 to 100`);
-        if (version in out) throw new UsageError(`--expect names ${version} twice`);
-        out[version] = Number(raw);
+        if (out.has(version)) throw new UsageError(`--expect names ${version} twice`);
+        out.set(version, Number(raw));
     }
-    const sum = Object.values(out).reduce((a, b) => a + b, 0);
+    const sum = [...out.values()].reduce((a, b) => a + b, 0);
     if (sum !== 100) throw new UsageError(`--expect shares must sum to 100, they sum to ${sum} (${text})`);
-    return out;
+    return Object.fromEntries(out);
 }
 
 function number(flag: string, raw: string | undefined, integer: boolean): number | undefined {

@@ -19,6 +19,7 @@
  * revision), so one wrong answer is a mismatch, and enough right answers to have seen a δ
  * deviation with the requested power is a match (`zeroCheckSampleSize`).
  */
+import { VERIFY } from "../model/contract";
 import { alternatives, clopperPearson, exactTestPValue, Interval, waldBoundaries, zeroCheckSampleSize } from "./stats";
 
 /** The test's parameters; δ is a proportion (10 points = 0.1). */
@@ -28,7 +29,11 @@ export interface TestSettings {
     delta: number;
 }
 
-export const DEFAULT_SETTINGS: TestSettings = { alpha: 0.001, power: 0.95, delta: 0.1 };
+/** The contract's defaults (model/contract.ts), δ as a proportion. */
+export const DEFAULT_SETTINGS: TestSettings = { alpha: VERIFY.defaults.alpha, power: VERIFY.defaults.power, delta: VERIFY.defaults.minEffect / 100 };
+
+/** A count by version; only own properties count (a version may be named `constructor`). */
+export const countOf = (counts: Readonly<Record<string, number>>, version: string): number => (Object.hasOwn(counts, version) ? counts[version] : 0);
 
 /** One one-sided SPRT: H0 p = p0 against H1 p = p1. */
 export interface SprtSide {
@@ -124,10 +129,10 @@ export function sideLlr(side: SprtSide, k: number, n: number): number {
 /** The state after one more classified response, from `version`. */
 export function step(plan: SplitPlan, state: SplitState, version: string): SplitState {
     const n = state.n + 1;
-    const counts = { ...state.counts, [version]: (state.counts[version] ?? 0) + 1 };
+    const counts = { ...state.counts, [version]: countOf(state.counts, version) + 1 };
     const sides = plan.checks.map((check, i) => {
         if (check.kind !== "sprt") return state.sides[i];
-        const k = counts[check.version] ?? 0;
+        const k = countOf(counts, check.version);
         return check.sides.map((side, j): SideState => {
             const was = state.sides[i][j];
             if (was.decided !== "open") return was; // a side stops once it has decided
@@ -160,7 +165,7 @@ export interface CheckOutcome {
 }
 
 function certainOutcome(check: CertainCheck, state: SplitState, final: boolean): CheckOutcome {
-    const k = state.counts[check.version] ?? 0;
+    const k = countOf(state.counts, check.version);
     const wrong = check.p0 === 1 ? state.n - k : k;
     const right = state.n - wrong;
     const decision: Decision = wrong > 0 ? "mismatch" : right >= check.required || final ? "match" : "continue";
@@ -171,7 +176,7 @@ function certainOutcome(check: CertainCheck, state: SplitState, final: boolean):
 export function decide(plan: SplitPlan, state: SplitState): { decision: Decision; checks: CheckOutcome[] } {
     const checks = plan.checks.map((check, i): CheckOutcome => {
         if (check.kind === "certain") return certainOutcome(check, state, false);
-        const k = state.counts[check.version] ?? 0;
+        const k = countOf(state.counts, check.version);
         const sides = state.sides[i];
         const decision: Decision = sides.some((s) => s.decided === "H1")
             ? "mismatch"
@@ -200,7 +205,7 @@ export function decide(plan: SplitPlan, state: SplitState): { decision: Decision
 export function decideFixed(plan: SplitPlan, state: SplitState): { decision: Decision; checks: CheckOutcome[] } {
     const checks = plan.checks.map((check): CheckOutcome => {
         if (check.kind === "certain") return certainOutcome(check, state, true);
-        const k = state.counts[check.version] ?? 0;
+        const k = countOf(state.counts, check.version);
         const pValue = exactTestPValue(k, state.n, check.p0);
         return { version: check.version, p0: check.p0, decision: pValue <= check.alpha ? "mismatch" : "match", k, n: state.n, pValue };
     });
@@ -215,6 +220,6 @@ function combine(checks: CheckOutcome[]): Decision {
 /** Per version, the exact (Clopper-Pearson) interval of its share at confidence 1 - α. */
 export function shareIntervals(plan: SplitPlan, state: SplitState): Record<string, Interval> {
     const out: Record<string, Interval> = {};
-    for (const v of Object.keys(plan.expect)) out[v] = clopperPearson(state.counts[v] ?? 0, state.n, plan.settings.alpha);
+    for (const v of Object.keys(plan.expect)) out[v] = clopperPearson(countOf(state.counts, v), state.n, plan.settings.alpha);
     return out;
 }

@@ -7,6 +7,7 @@ import { classify } from "./classify";
 import { sample, SampleSummary, StopReason } from "./sampler";
 import {
     CheckOutcome,
+    countOf,
     decide,
     decideFixed,
     initialState,
@@ -18,6 +19,10 @@ import {
     TestSettings,
 } from "./sequential";
 import { alternatives, exactSampleSize, exactTestPower } from "./stats";
+import { VERIFY } from "../model/contract";
+import { budgetProblem, parseAddress, urlProblem } from "../model/verify";
+
+export { parseAddress };
 
 export interface VerifyOptions {
     /** The URL users reach the Service by. */
@@ -40,16 +45,8 @@ export interface VerifyOptions {
     maxErrorRate?: number;
 }
 
-export const DEFAULTS = {
-    alpha: 0.001,
-    power: 0.95,
-    minEffect: 10,
-    maxRequests: 2000,
-    timeLimitSeconds: 120,
-    timeoutMs: 5000,
-    concurrency: 8,
-    maxErrorRate: 0.05,
-} as const;
+/** The verifier's defaults: the contract's (model/contract.ts), shared with the stack config. */
+export const DEFAULTS = VERIFY.defaults;
 
 /**
  * Errors seen before the error rate may stop a run early: enough that a few transient failures at
@@ -57,7 +54,8 @@ export const DEFAULTS = {
  */
 export const EARLY_ERROR_MINIMUM = 10;
 
-export type Verdict = "match" | "mismatch" | "error";
+/** `inconclusive`: the budget ran out before the test could tell, with less than the asked-for power. */
+export type Verdict = "match" | "mismatch" | "inconclusive" | "error";
 
 export interface ErrorCounts {
     connection: number;
@@ -128,21 +126,10 @@ export interface ResolvedOptions {
     maxErrorRate: number;
 }
 
-export function parseAddress(address: string): { host: string; port: number } {
-    const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(address);
-    const port = m ? Number(m[3]) : NaN;
-    if (!m || !(port >= 1 && port <= 65535)) throw new Error(`--address must be host:port (IPv6 as [addr]:port), got ${JSON.stringify(address)}`);
-    return { host: m[1] ?? m[2], port };
-}
-
 export function resolveOptions(o: VerifyOptions): ResolvedOptions {
-    let url: URL;
-    try {
-        url = new URL(o.url);
-    } catch {
-        throw new Error(`--url is not a URL: ${JSON.stringify(o.url)}`);
-    }
-    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`--url must be http:// or https://, got ${url.protocol}`);
+    const problem = urlProblem(o.url);
+    if (problem) throw new Error(`--url ${problem}`);
+    const url = new URL(o.url);
     const versions = Object.keys(o.expect);
     if (versions.length === 0) throw new Error("--expect names no version");
     for (const [v, pct] of Object.entries(o.expect)) {
@@ -164,15 +151,21 @@ export function resolveOptions(o: VerifyOptions): ResolvedOptions {
     const timeoutMs = o.timeoutMs ?? DEFAULTS.timeoutMs;
     const concurrency = o.concurrency ?? DEFAULTS.concurrency;
     const maxErrorRate = o.maxErrorRate ?? DEFAULTS.maxErrorRate;
-    check(Number.isInteger(maxRequests) && maxRequests >= 1, `--max-requests must be a positive integer, got ${maxRequests}`);
-    check(timeLimitSeconds > 0, `--time-limit must be a positive number of seconds, got ${timeLimitSeconds}`);
-    check(Number.isInteger(timeoutMs) && timeoutMs >= 1, `--timeout-ms must be a positive integer, got ${timeoutMs}`);
-    check(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 1024, `--concurrency must be an integer from 1 to 1024, got ${concurrency}`);
+    // The same bounds as the stack config's (model/verify.ts), so what config accepts runs here.
+    const bound = (flag: string, key: Parameters<typeof budgetProblem>[0], value: number) => {
+        const problem = budgetProblem(key, value);
+        if (problem) throw new Error(`--${flag} ${problem}`);
+    };
+    bound("max-requests", "maxRequests", maxRequests);
+    check(timeLimitSeconds > 0 && timeLimitSeconds <= VERIFY.bounds.timeLimitSeconds.max,
+        `--time-limit must be a number of seconds above 0 and at most ${VERIFY.bounds.timeLimitSeconds.max}, got ${timeLimitSeconds}`);
+    bound("timeout-ms", "timeoutMs", timeoutMs);
+    bound("concurrency", "concurrency", concurrency);
     check(maxErrorRate >= 0 && maxErrorRate < 1, `--max-error-rate must be at least 0 and below 1, got ${maxErrorRate}`);
     return {
         url,
         host: o.host,
-        address: o.address !== undefined ? parseAddress(o.address) : undefined,
+        address: o.address !== undefined ? addressOption(o.address) : undefined,
         expect: { ...o.expect },
         settings: { alpha, power, delta: minEffect / 100 },
         maxRequests,
@@ -181,6 +174,14 @@ export function resolveOptions(o: VerifyOptions): ResolvedOptions {
         concurrency,
         maxErrorRate,
     };
+}
+
+function addressOption(address: string): { host: string; port: number } {
+    try {
+        return parseAddress(address);
+    } catch (e) {
+        throw new Error(`--address ${(e as Error).message}`);
+    }
 }
 
 /** Running tally of one verification: the test state and every error. Pure updates via `record`. */
@@ -220,7 +221,7 @@ export function record(plan: SplitPlan, tally: Tally, outcome: Answer): Tally {
             state = step(plan, state, c.version);
         } else if (c.kind === "other-version") {
             errors.unclassifiable++;
-            errors.otherVersions[c.version] = (errors.otherVersions[c.version] ?? 0) + 1;
+            errors.otherVersions[c.version] = countOf(errors.otherVersions, c.version) + 1;
             note(`answer from version ${c.version}, which the expectation does not name`);
         } else if (c.kind === "server-error") {
             errors.serverError++;
@@ -278,8 +279,8 @@ export function conclude(
     const versions: VersionRow[] = Object.keys(plan.expect).map((v) => ({
         version: v,
         expectedPercent: plan.expect[v],
-        count: state.counts[v] ?? 0,
-        observedPercent: state.n === 0 ? 0 : (100 * (state.counts[v] ?? 0)) / state.n,
+        count: countOf(state.counts, v),
+        observedPercent: state.n === 0 ? 0 : (100 * countOf(state.counts, v)) / state.n,
         ci: { lower: 100 * intervals[v].lower, upper: 100 * intervals[v].upper },
     }));
     const sprtChecks = plan.checks.filter((c) => c.kind === "sprt");
@@ -343,23 +344,29 @@ export function conclude(
                     : `the observed split differs from ${expectText} (sequential test decided after ${state.n} answers)`,
         };
     }
+    // The budget ran out first. The exact test on what was collected may still reject; it may
+    // pass only with the power the check was asked for: anything less is "could not judge".
     const fixed = decideFixed(plan, state);
-    const verdict = fixed.decision === "mismatch" ? "mismatch" : "match";
     const pValues = fixed.checks.filter((c) => c.pValue !== undefined).map((c) => c.pValue as number);
     const power = fallbackPower(plan, state.n);
-    const weak = power < plan.settings.power ? `; with ${state.n} answers it had only ${pct(power)} power against a ${plan.settings.delta * 100}-point deviation` : "";
+    const enough = power >= plan.settings.power;
+    const verdict: Verdict = fixed.decision === "mismatch" ? "mismatch" : enough ? "match" : "inconclusive";
     return {
         ...base,
         verdict,
-        exitCode: verdict === "match" ? 0 : 1,
+        exitCode: verdict === "match" ? 0 : verdict === "mismatch" ? 1 : 2,
         method: "exact-fallback",
         checks: fixed.checks,
         ...(pValues.length > 0 ? { pValue: Math.min(...pValues) } : {}),
         fallbackPower: power,
         reason:
             `${stopped} before the sequential test decided; fell back to the exact test on the ${state.n} answers collected: ` +
-            (verdict === "match" ? `consistent with ${expectText}` : `differs from ${expectText}`) +
-            weak,
+            (verdict === "mismatch"
+                ? `differs from ${expectText}`
+                : verdict === "match"
+                  ? `consistent with ${expectText}, with ${pct(power)} power against a ${plan.settings.delta * 100}-point deviation`
+                  : `could not judge: not inconsistent with ${expectText}, but with ${state.n} answers it had only ${pct(power)} power against a ` +
+                    `${plan.settings.delta * 100}-point deviation (${pct(plan.settings.power)} asked for); raise --max-requests or --time-limit`),
     };
 }
 

@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import { spawn } from "node:child_process";
 import * as path from "node:path";
-import { evaluate, makeAppsDir, one, TYPES } from "../../tests/mocks";
+import { evaluate, makeAppsDir, one, TYPES } from "../../tests/support/program";
 import { verifySplit, VerifyResult } from "../verify";
 import { Harness, PORTS, ROOT, Split, waitReady } from "./harness";
 
