@@ -38,6 +38,9 @@ suite() {
 
 step "install dependencies"
 bash scripts/install-deps.sh || { echo "installing dependencies failed"; echo "0 passed, 1 failed"; exit 1; }
+# A Node.js the pinned Pulumi SDK supports (22+): the system's if it is one, else one from the npm registry.
+# shellcheck source=scripts/node.sh
+source scripts/node.sh || { echo "no supported Node.js"; echo "0 passed, 1 failed"; exit 1; }
 npm ci --no-audit --no-fund || { echo "npm ci failed"; echo "0 passed, 1 failed"; exit 1; }
 # The policy pack is its own npm package (pulumi preview --policy-pack policy loads it from there).
 npm --prefix policy ci --no-audit --no-fund || { echo "npm ci in policy/ failed"; echo "0 passed, 1 failed"; exit 1; }
