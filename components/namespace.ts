@@ -12,19 +12,19 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ANNOTATIONS, DYNAMIC_TYPE_NAMES, type NamespaceClaim, namespaceClaimProblem, type NamespaceObject, PROJECT } from "../model";
 import type { ClusterAccess } from "./knative/kube";
-import { objectsApi, readObject } from "./knative/kube";
+import { coreApi, getNamespace } from "./knative/kube";
 
 export interface NamespaceClaimInputs extends NamespaceClaim, ClusterAccess {}
 
-async function check(olds: Partial<NamespaceClaimInputs>, news: NamespaceClaimInputs): Promise<string | undefined> {
-    const live = await readObject<NamespaceObject>(objectsApi(news), { apiVersion: "v1", kind: "Namespace", name: news.name });
+async function claimProblem(olds: Partial<NamespaceClaimInputs>, news: NamespaceClaimInputs): Promise<string | undefined> {
+    const live = (await getNamespace(coreApi(news), news.name)) as NamespaceObject | undefined;
     return namespaceClaimProblem(olds, news, live);
 }
 
 const namespaceClaimProvider: pulumi.dynamic.ResourceProvider = {
     // check runs in every preview and update, before anything of the stack is sent.
     async check(olds: Partial<NamespaceClaimInputs>, news: NamespaceClaimInputs) {
-        const problem = await check(olds, news);
+        const problem = await claimProblem(olds, news);
         return { inputs: news, failures: problem ? [{ property: "name", reason: problem }] : [] };
     },
     async create(inputs: NamespaceClaimInputs) {

@@ -21,7 +21,7 @@ export function scratchProject(): string {
     for (const f of ["Pulumi.yaml", "Pulumi.e2e.yaml", "index.ts", "package.json", "tsconfig.json", "tsconfig.pulumi.json"]) {
         fs.copyFileSync(path.join(REPO, f), path.join(dir, f));
     }
-    fs.cpSync(path.join(REPO, "components"), path.join(dir, "components"), { recursive: true });
+    for (const d of ["model", "components", "verifier"]) fs.cpSync(path.join(REPO, d), path.join(dir, d), { recursive: true });
     fs.cpSync(path.join(REPO, "apps"), path.join(dir, "apps"), { recursive: true });
     fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
     // The policy pack with its installed packages (npm --prefix policy ci), for --policy-pack policy.

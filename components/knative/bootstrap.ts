@@ -10,8 +10,6 @@ import {
     bootstrapApplies,
     decideBootstrap,
     DYNAMIC_TYPE_NAMES,
-    KNATIVE_SERVING,
-    type KnativeObject,
     type ObservedCluster,
     PROJECT,
     type RevisionTemplate,
@@ -19,7 +17,7 @@ import {
     type TemplateWith,
 } from "../../model";
 import type { ClusterAccess } from "./kube";
-import { applyObject, mergePatchObject, objectsApi, readObject, sleep, withoutUndefined } from "./kube";
+import { customObjectsApi, getKnative, patchKnative, sleep, withoutUndefined } from "./kube";
 
 export interface ServiceBootstrapInputs extends ClusterAccess {
     namespace: string;
@@ -32,11 +30,10 @@ export interface ServiceBootstrapInputs extends ClusterAccess {
 type Outcome = "created-service" | "found-revision";
 
 async function observe(inputs: ServiceBootstrapInputs): Promise<ObservedCluster> {
-    const api = objectsApi(inputs);
-    const ref = (kind: string, name: string) => ({ apiVersion: KNATIVE_SERVING.apiVersion, kind, namespace: inputs.namespace, name });
+    const api = customObjectsApi(inputs);
     return {
-        service: await readObject<KnativeObject>(api, ref("Service", inputs.serviceName)),
-        stableRevision: await readObject<KnativeObject>(api, ref("Revision", inputs.stableTemplate.metadata!.name!)),
+        service: await getKnative(api, "services", inputs.namespace, inputs.serviceName),
+        stableRevision: await getKnative(api, "revisions", inputs.namespace, inputs.stableTemplate.metadata!.name!),
     };
 }
 
@@ -49,7 +46,7 @@ async function needsAction(inputs: ServiceBootstrapInputs): Promise<boolean> {
 
 /** Runs the decision against the cluster and carries it out. Returns what was done. */
 export async function runBootstrap(inputs: ServiceBootstrapInputs): Promise<Outcome> {
-    const api = objectsApi(inputs);
+    const api = customObjectsApi(inputs);
     const stableRevision = inputs.stableTemplate.metadata!.name!;
     const want = { namespace: inputs.namespace, serviceName: inputs.serviceName, stableRevision };
     const deadline = Date.now() + inputs.timeoutSeconds * 1000;
@@ -64,11 +61,7 @@ export async function runBootstrap(inputs: ServiceBootstrapInputs): Promise<Outc
                     // Release what an earlier bootstrap still owns, so the Service resource's own
                     // applies decide the template alone.
                     const managedFields = observed.service!.metadata!.managedFields!.filter((e) => !stale.includes(e.manager ?? ""));
-                    await mergePatchObject(api, {
-                        apiVersion: KNATIVE_SERVING.apiVersion,
-                        kind: "Service",
-                        metadata: { name: inputs.serviceName, namespace: inputs.namespace, managedFields },
-                    });
+                    await patchKnative(api, "services", { metadata: { name: inputs.serviceName, namespace: inputs.namespace, managedFields } } as never, "merge");
                 }
                 return created ? "created-service" : "found-revision";
             }
@@ -76,7 +69,7 @@ export async function runBootstrap(inputs: ServiceBootstrapInputs): Promise<Outc
                 throw new Error(decision.message);
             case "create-service":
                 for (const { fieldManager, body } of bootstrapApplies(inputs)) {
-                    await applyObject(api, body, fieldManager);
+                    await patchKnative(api, "services", body as never, { apply: fieldManager });
                 }
                 created = true;
                 break;

@@ -3,9 +3,13 @@
  * readiness gate). They run inside Pulumi's dynamic provider host, so the client library is
  * loaded where it is used rather than captured: the closure serializer then only has to ship
  * these functions, and a run that reads nothing from the cluster never loads it.
+ *
+ * Knative objects go through CustomObjectsApi, which sends and returns plain JSON: the typed
+ * object API would serialize a body it has no model for and drop fields (measured: a Service's
+ * spec.template.spec.containers arrived as null).
  */
 import type * as k8s from "@kubernetes/client-node";
-import type { KnativeObject } from "../../model";
+import { KNATIVE_SERVING, type KnativeObject } from "../../model";
 
 /** How a dynamic resource reaches the cluster: the same kubeconfig/context as the k8s provider. */
 export interface ClusterAccess {
@@ -14,17 +18,14 @@ export interface ClusterAccess {
     context?: string;
 }
 
-/** A Kubernetes object's identity, for reads. */
-export interface ObjectRef {
-    apiVersion: string;
-    kind: string;
-    name: string;
-    namespace?: string;
+export type KnativePlural = "services" | "revisions";
+
+function client(): typeof k8s {
+    return require("@kubernetes/client-node");
 }
 
-export function objectsApi(access: ClusterAccess): k8s.KubernetesObjectApi {
-    const client: typeof k8s = require("@kubernetes/client-node");
-    const kc = new client.KubeConfig();
+function kubeConfig(access: ClusterAccess): k8s.KubeConfig {
+    const kc = new (client().KubeConfig)();
     const source = access.kubeconfig;
     if (source === undefined || source === "") {
         kc.loadFromDefault();
@@ -36,7 +37,15 @@ export function objectsApi(access: ClusterAccess): k8s.KubernetesObjectApi {
     if (access.context) {
         kc.setCurrentContext(access.context);
     }
-    return client.KubernetesObjectApi.makeApiClient(kc);
+    return kc;
+}
+
+export function customObjectsApi(access: ClusterAccess): k8s.CustomObjectsApi {
+    return kubeConfig(access).makeApiClient(client().CustomObjectsApi);
+}
+
+export function coreApi(access: ClusterAccess): k8s.CoreV1Api {
+    return kubeConfig(access).makeApiClient(client().CoreV1Api);
 }
 
 function isNotFound(err: unknown): boolean {
@@ -44,26 +53,59 @@ function isNotFound(err: unknown): boolean {
     return e?.code === 404 || e?.statusCode === 404;
 }
 
-/** Reads an object, or undefined when it does not exist. */
-export async function readObject<T = KnativeObject>(api: k8s.KubernetesObjectApi, ref: ObjectRef): Promise<T | undefined> {
+/** The API server's own message for a failed request (the client's error says only "HTTP-Code: 422"). */
+export function apiError(err: unknown, what: string): Error {
+    const body = (err as { body?: unknown })?.body;
+    let message = err instanceof Error ? err.message : String(err);
     try {
-        return (await api.read({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } })) as T;
+        const status = typeof body === "string" ? JSON.parse(body) : body;
+        if (status && typeof status === "object" && typeof (status as { message?: unknown }).message === "string") {
+            message = (status as { message: string }).message;
+        }
+    } catch {
+        // not JSON: keep the client's message
+    }
+    return new Error(`${what}: ${message}`);
+}
+
+/** Reads a Knative object, or undefined when it does not exist. */
+export async function getKnative(api: k8s.CustomObjectsApi, plural: KnativePlural, namespace: string, name: string): Promise<KnativeObject | undefined> {
+    try {
+        return (await api.getNamespacedCustomObject({ ...KNATIVE_SERVING, plural, namespace, name })) as KnativeObject;
     } catch (err) {
         if (isNotFound(err)) return undefined;
-        throw err;
+        throw apiError(err, `reading ${plural} ${namespace}/${name}`);
     }
 }
 
-/** A server-side apply of `body` as `fieldManager`, taking over conflicting fields. */
-export async function applyObject(api: k8s.KubernetesObjectApi, body: object, fieldManager: string): Promise<void> {
-    const client: typeof k8s = require("@kubernetes/client-node");
-    await api.patch(body as k8s.KubernetesObject, undefined, undefined, fieldManager, true, client.PatchStrategy.ServerSideApply);
+/** A Knative object patched as `fieldManager`: server-side apply (taking over conflicts), or a JSON merge patch. */
+export async function patchKnative(
+    api: k8s.CustomObjectsApi,
+    plural: KnativePlural,
+    body: { metadata: { name: string; namespace: string } },
+    how: { apply: string } | "merge",
+): Promise<void> {
+    const { name, namespace } = body.metadata;
+    const c = client();
+    const contentType = how === "merge" ? c.PatchStrategy.MergePatch : c.PatchStrategy.ServerSideApply;
+    try {
+        await api.patchNamespacedCustomObject(
+            { ...KNATIVE_SERVING, plural, namespace, name, body, ...(how === "merge" ? {} : { fieldManager: how.apply, force: true }) },
+            c.setHeaderOptions("Content-Type", contentType),
+        );
+    } catch (err) {
+        throw apiError(err, `${how === "merge" ? "patching" : `applying (as ${how.apply})`} ${plural} ${namespace}/${name}`);
+    }
 }
 
-/** A JSON merge patch (for the few fields server-side apply cannot set, such as managedFields). */
-export async function mergePatchObject(api: k8s.KubernetesObjectApi, body: object): Promise<void> {
-    const client: typeof k8s = require("@kubernetes/client-node");
-    await api.patch(body as k8s.KubernetesObject, undefined, undefined, undefined, undefined, client.PatchStrategy.MergePatch);
+/** Reads a namespace, or undefined when it does not exist. */
+export async function getNamespace(api: k8s.CoreV1Api, name: string): Promise<k8s.V1Namespace | undefined> {
+    try {
+        return await api.readNamespace({ name });
+    } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw apiError(err, `reading namespace ${name}`);
+    }
 }
 
 export function sleep(ms: number): Promise<void> {

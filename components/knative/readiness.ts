@@ -9,9 +9,9 @@
  * Ready with the table (after an out-of-band change) is waited for even when no input changed.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { assessReadiness, DYNAMIC_TYPE_NAMES, KNATIVE_SERVING, type KnativeObject, PROJECT, type ReadinessReport, tagUrlsOf, type TrafficTarget } from "../../model";
+import { assessReadiness, DYNAMIC_TYPE_NAMES, type KnativeObject, PROJECT, type ReadinessReport, tagUrlsOf, type TrafficTarget } from "../../model";
 import type { ClusterAccess } from "./kube";
-import { objectsApi, readObject, sleep, withoutUndefined } from "./kube";
+import { customObjectsApi, getKnative, sleep, withoutUndefined } from "./kube";
 
 export interface ReadinessGateInputs extends ClusterAccess {
     namespace: string;
@@ -31,12 +31,11 @@ export interface ReadinessGateOutputs extends ReadinessGateInputs {
 
 /** One look at the Service and the revisions its table pins. */
 async function look(inputs: ReadinessGateInputs): Promise<{ service?: KnativeObject; report: ReadinessReport }> {
-    const api = objectsApi(inputs);
-    const ref = (kind: string, name: string) => ({ apiVersion: KNATIVE_SERVING.apiVersion, kind, namespace: inputs.namespace, name });
-    const service = await readObject(api, ref("Service", inputs.serviceName));
+    const api = customObjectsApi(inputs);
+    const service = await getKnative(api, "services", inputs.namespace, inputs.serviceName);
     const revisions: Record<string, KnativeObject | undefined> = {};
     for (const t of inputs.traffic) {
-        if (t.revisionName !== undefined) revisions[t.revisionName] = await readObject(api, ref("Revision", t.revisionName));
+        if (t.revisionName !== undefined) revisions[t.revisionName] = await getKnative(api, "revisions", inputs.namespace, t.revisionName);
     }
     return { service, report: assessReadiness(`${inputs.namespace}/${inputs.serviceName}`, service, revisions, inputs.traffic) };
 }
