@@ -35,3 +35,18 @@ KNATIVE_CACHING_VERSION=v0.0.0-20240716132144-989f54c83776
 KNATIVE_PKG_VERSION=v0.0.0-20251126013532-e853b1d1d6bb
 
 E2E_CACHE=${E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/knative-rollout-e2e}
+
+# ---- data plane (kubelet, kube-proxy and kube-scheduler use K8S_VERSION;
+# activator, autoscaler and queue-proxy use KNATIVE_SERVING_VERSION) ----
+# Ingress: Traefik's Knative provider (KIngress). Kourier, Contour, Istio and
+# net-gateway-api need Envoy or are refused by the proxy. Three fixes are
+# needed to build it (see build.sh).
+TRAEFIK_VERSION=v3.7.13
+# Traefik pins a fork of go-http-auth that the proxy refuses; upstream's last
+# commit is served and differs by one method (patches/traefik-digest-auth.patch).
+TRAEFIK_HTTP_AUTH_VERSION=v0.4.1-0.20220112235402-e1cee1c72f2f
+# CoreDNS (trimmed to the plugins the node needs): scale to zero needs DNS.
+COREDNS_VERSION=v1.14.7
+# containerd v2 built from its module: Kubernetes 1.36 no longer supports
+# containerd 1.x (Debian bookworm ships 1.6), and 2.x reads hosts.toml.
+CONTAINERD_VERSION=v2.1.5
