@@ -1,7 +1,20 @@
 #!/usr/bin/env bash
-# e2e/down.sh (npm run e2e:down) — stop every process e2e/up.sh started, by
-# the PIDs it recorded, in reverse start order (SIGTERM, up to 10s, then
-# SIGKILL). Nothing is matched by name, so other people's processes are safe.
+# e2e/down.sh (npm run e2e:down) — stop everything e2e/up.sh started and
+# leave nothing of it behind:
+#   1. every daemon, by the PID it recorded, in reverse start order (SIGTERM,
+#      a grace period, then SIGKILL). Nothing is matched by name, so other
+#      people's processes are safe;
+#   2. every process left in the harness's cgroup (CGROUP_ROOT in each
+#      hierarchy): the pods' containers and containerd's shims, which outlive
+#      containerd by design; then those cgroup directories, deepest first;
+#   3. every mount under the run dir (kubelet's bind mount of its root dir,
+#      pod volumes, container root filesystems, sandbox /dev/shm, pod network
+#      namespaces), deepest first; then the node's state (NODE_DIR);
+#   4. the network namespace, and with it the veth pair, the pod bridge and
+#      every iptables rule kube-proxy and the CNI plugins made (they live in
+#      the namespace; the harness adds none to the host);
+#   5. /run/containerd, when containerd made it (its shims' sockets go there).
+# It ends with a check of all of that and exits non-zero naming what is left.
 #
 # E2E_WIPE=1 also removes the API server's etcd data and the Pulumi file
 # backend's state, so the next up.sh starts a fresh, empty cluster (the e2e
@@ -11,20 +24,130 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-main() {
+stop_daemons() {
   local i
-  for ((i = ${#DAEMONS[@]} - 1; i >= 0; i--)); do
-    case ${DAEMONS[i]} in
+  # Not a DAEMONS member: up.sh runs it only while dockerd pushes the base image.
+  stop_daemon registry-forwarder 2
+  # All of them, whatever E2E_DATAPLANE says now.
+  for ((i = ${#ALL_DAEMONS[@]} - 1; i >= 0; i--)); do
+    case ${ALL_DAEMONS[i]} in
       # Knative's servers drain for their full grace period on SIGTERM (for
-      # in-cluster load balancers); nothing here needs draining.
-      kn-webhook|kn-controller) stop_daemon "${DAEMONS[i]}" 2 ;;
-      *) stop_daemon "${DAEMONS[i]}" ;;
+      # in-cluster load balancers: ~30-40s); nothing here needs draining.
+      kn-*) stop_daemon "${ALL_DAEMONS[i]}" 2 ;;
+      *) stop_daemon "${ALL_DAEMONS[i]}" ;;
     esac
   done
+}
+
+# cgroup_pids: every PID in CGROUP_ROOT's subtree, in any hierarchy.
+cgroup_pids() {
+  local m
+  for m in $(cgroup_mounts); do
+    if [ -d "$m$CGROUP_ROOT" ]; then find "$m$CGROUP_ROOT" -name cgroup.procs -exec cat {} + 2>/dev/null || true; fi
+  done | sort -un
+}
+
+kill_cgroup() {
+  local pids i
+  for i in $(seq 40); do
+    pids=$(cgroup_pids)
+    [ -z "$pids" ] && break
+    # shellcheck disable=SC2086
+    kill -9 $pids 2>/dev/null || true
+    sleep 0.25
+  done
+  pids=$(cgroup_pids)
+  [ -z "$pids" ] || log "WARNING: processes left in cgroup $CGROUP_ROOT: $pids"
+  [ "$i" = 1 ] || log "killed the pods' containers and containerd's shims (cgroup $CGROUP_ROOT)"
+}
+
+remove_cgroups() {
+  local m
+  for m in $(cgroup_mounts); do
+    [ -d "$m$CGROUP_ROOT" ] || continue
+    # rmdir only: a cgroup directory cannot be removed with rm, and depth
+    # first (find -depth) is the order the kernel accepts.
+    find "$m$CGROUP_ROOT" -depth -type d -exec rmdir {} + 2>/dev/null || true
+    [ -d "$m$CGROUP_ROOT" ] && log "WARNING: could not remove cgroup $m$CGROUP_ROOT"
+  done
+  return 0
+}
+
+unmount_all() {
+  local m i n=0
+  for i in 1 2 3; do
+    # Mounts can stack (kubelet's root dir is bind-mounted onto itself): repeat.
+    while read -r m; do
+      [ -n "$m" ] || continue
+      umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+      n=$((n + 1))
+    done < <(mounts_under "$RUN_DIR")
+    [ -z "$(mounts_under "$RUN_DIR")" ] && break
+  done
+  [ "$n" = 0 ] || log "unmounted $n mounts under $RUN_DIR"
+  [ -z "$(mounts_under "$RUN_DIR")" ]
+}
+
+remove_netns() {
+  if netns_exists; then
+    ip netns del "$NETNS" || log "WARNING: ip netns del $NETNS failed"
+    log "deleted network namespace $NETNS"
+  fi
+  # The host end of the veth goes away asynchronously with the namespace.
+  local i
+  for i in $(seq 40); do ip link show "$VETH_HOST" >/dev/null 2>&1 || break; sleep 0.25; done
+  ip link del "$VETH_HOST" 2>/dev/null || true
+}
+
+remove_run_containerd() {
+  if [ -f "$RUN_DIR/run-containerd-is-ours" ]; then
+    # Only while no other containerd uses it (its socket would be there).
+    if [ ! -S /run/containerd/containerd.sock ]; then rm -rf /run/containerd; fi
+    rm -f "$RUN_DIR/run-containerd-is-ours"
+  fi
+}
+
+# leftovers: what teardown.test.ts checks, in one place, printed one per line.
+leftovers() {
+  local f p
+  for f in "$PIDS"/*.pid; do
+    [ -f "$f" ] || continue
+    p=$(cat "$f"); [ -n "$p" ] && kill -0 "$p" 2>/dev/null && echo "process $(basename "$f" .pid) ($p) alive"
+  done
+  [ -n "$(cgroup_pids)" ] && echo "processes in cgroup $CGROUP_ROOT: $(cgroup_pids | tr '\n' ' ')"
+  for f in $(cgroup_mounts); do [ -d "$f$CGROUP_ROOT" ] && echo "cgroup $f$CGROUP_ROOT"; done
+  mounts_under "$RUN_DIR" | sed 's/^/mount /'
+  local c
+  for f in /proc/[0-9]*; do
+    p=${f#/proc/}
+    [ "$p" = $$ ] || [ "$p" = "$BASHPID" ] && continue
+    c=$(tr '\0' ' ' < "$f/cmdline" 2>/dev/null) || continue
+    [[ $c == *"$RUN_DIR/"* ]] && echo "process $p mentions the run dir: ${c:0:160}"
+  done
+  netns_exists && echo "network namespace $NETNS"
+  ip link show "$VETH_HOST" >/dev/null 2>&1 && echo "veth $VETH_HOST"
+  return 0
+}
+
+main() {
+  stop_daemons
+  kill_cgroup
+  remove_cgroups
+  if unmount_all; then
+    rm -rf "$NODE_DIR"
+  else
+    log "WARNING: mounts left under $RUN_DIR; not removing $NODE_DIR"
+  fi
+  remove_netns
+  remove_run_containerd
   rm -f "$RUN_DIR/profile"
   if [ "${E2E_WIPE:-0}" = 1 ]; then
     rm -rf "$RUN_DIR/etcd-data" "$RUN_DIR/state" "$RUN_DIR/kcm-certs"
     log "wiped etcd data and Pulumi state under $RUN_DIR"
+  fi
+  local left; left=$(leftovers)
+  if [ -n "$left" ]; then
+    log "ERROR: left behind:"; echo "$left" >&2; exit 1
   fi
 }
 

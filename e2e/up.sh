@@ -1,24 +1,25 @@
 #!/usr/bin/env bash
-# e2e/up.sh (npm run e2e:up) — start the e2e control plane on 127.0.0.1:
-#   etcd, kube-apiserver, kube-controller-manager (generated certificates),
-#   Knative Serving's CRDs/config maps/webhook configurations, its webhook and
-#   controller, Debian's docker-registry (htpasswd auth) and buildkitd (plus a
-#   buildx "remote" builder for the docker-build provider),
-# install the built provider plugins into a PULUMI_HOME of its own, push the
-# Python base image to the registry, and write a sourceable env file whose
-# path is the last line printed.
+# e2e/up.sh (npm run e2e:up) — start a one-node Kubernetes cluster with
+# Knative Serving's real control and data plane, an ingress, a registry and
+# BuildKit, all built from source by e2e/build.sh:
+#
+#   network namespace $NETNS (made here), veth $VETH_HOST (host, HOST_IP) <-> $VETH_NS (NODE_IP)
+#     etcd, kube-apiserver (NODE_IP), kube-controller-manager, kube-scheduler
+#     containerd v2 + Debian's runc and CNI plugins (bridge, pods on POD_CIDR), kubelet, kube-proxy, CoreDNS
+#     Knative webhook, controller, autoscaler, activator (host processes of the namespace)
+#     Traefik (Knative provider: KIngress) on NODE_IP: public and cluster-local entry points
+#     Debian's docker-registry (htpasswd auth) on NODE_IP
+#   host: buildkitd (+ a buildx "remote" builder), pulumi, kubectl — they reach NODE_IP through the veth
+#
+# It installs the built provider plugins into a PULUMI_HOME of its own, pushes
+# the Python base image to the registry, and writes a sourceable env file whose
+# path is the last line printed. docs/e2e-harness.md has the layout and why.
 #
 # Env in:  E2E_RUN_DIR (default e2e/.run), E2E_PORT_BASE (default 21000),
+#          E2E_NETNS (default knative-rollout-e2e), E2E_SUBNET (default 10.250.0),
 #          E2E_KNATIVE_PROFILE=default|hardened, E2E_CACHE (build cache).
 # Idempotent: when everything is already up with the same profile, it only
-# prints the env file path. No pod ever runs (there is no kubelet), so
-# Revisions are created by Knative's controller but never become Ready.
-#
-# Listen addresses: knative.dev/pkg's servers bind all interfaces; build.sh
-# patches them to 127.0.0.1 rather than running the control plane in a
-# network namespace, because a netns would force every consumer (kubectl,
-# pulumi, the docker-build provider, dockerd pushing the base image) to run
-# under nsenter. With the patch the env file works from any shell.
+# prints the env file path; a daemon that died is started again.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
@@ -31,54 +32,133 @@ BUILDKIT_SOCK=$RUN_DIR/buildkit/buildkitd.sock
 PY_REPO=knative-rollout-e2e/python-base
 
 # ------------------------------------------------------------------ prerequisites
+# Debian packages, installed when missing (a CI machine is fresh every run):
+# the registry, htpasswd, openssl, runc (BuildKit's and containerd's runtime),
+# the CNI plugins, iptables and conntrack (kube-proxy, inside the namespace),
+# socat (the loopback forwarder dockerd pushes the base image through).
 ensure_tools() {
   local missing=()
   command -v docker-registry >/dev/null || missing+=(docker-registry)
   command -v htpasswd >/dev/null || missing+=(apache2-utils)
   command -v openssl >/dev/null || missing+=(openssl)
   command -v kubectl >/dev/null || missing+=(kubectl)
-  command -v runc >/dev/null || [ -x /usr/sbin/runc ] || missing+=(runc)
+  [ -x /usr/sbin/runc ] || missing+=(runc)
+  [ -x /usr/lib/cni/bridge ] && [ -x /usr/lib/cni/host-local ] && [ -x /usr/lib/cni/loopback ] || missing+=(containernetworking-plugins)
+  command -v iptables-restore >/dev/null || [ -x /usr/sbin/iptables-restore ] || missing+=(iptables)
+  command -v conntrack >/dev/null || [ -x /usr/sbin/conntrack ] || missing+=(conntrack)
+  command -v socat >/dev/null || missing+=(socat)
+  command -v nsenter >/dev/null && command -v unshare >/dev/null || missing+=(util-linux)
+  command -v ip >/dev/null || [ -x /usr/sbin/ip ] || missing+=(iproute2)
+  command -v ss >/dev/null || [ -x /usr/bin/ss ] || missing+=(iproute2)
   [ ${#missing[@]} -eq 0 ] && return 0
   # kubectl is not a Debian package name; everything else is.
   [[ " ${missing[*]} " == *" kubectl "* ]] && die "kubectl is required on PATH"
   [ "$(id -u)" = 0 ] || die "missing packages: ${missing[*]} (apt-get install them)"
   log "installing ${missing[*]}"
-  apt-get install -y -qq "${missing[@]}" >/dev/null
+  export DEBIAN_FRONTEND=noninteractive
+  # A fresh machine has no package lists; another apt may hold the lock a while.
+  apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null || die "apt-get update failed"
+  apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    || die "apt-get install ${missing[*]} failed"
 }
 
-# Unix sockets are limited to 108 bytes: a deep checkout must move the run dir.
+# Root is needed for the namespace, mounts and cgroups; unix sockets are
+# limited to 108 bytes, so a deep checkout must move the run dir.
 check_paths() {
+  [ "$(id -u)" = 0 ] || die "the e2e cluster needs root (network namespace, mounts, cgroups)"
   [ ${#BUILDKIT_SOCK} -lt 100 ] || die "run dir too deep for a unix socket ($BUILDKIT_SOCK); set E2E_RUN_DIR"
+  [ $((${#NODE_DIR} + 40)) -lt 100 ] || die "run dir too deep for containerd's sockets ($NODE_DIR); set E2E_RUN_DIR"
+  [ ${#VETH_HOST} -le 15 ] || die "E2E_VETH too long: interface names have 15 bytes at most"
   case $PROFILE in default|hardened) ;; *) die "E2E_KNATIVE_PROFILE must be default or hardened, not '$PROFILE'";; esac
 }
 
 # A port held by something that is not ours would make a daemon fail with a
-# confusing log: say so up front.
+# confusing log: say so up front. In the namespace only our own processes can
+# hold one (e.g. an activator still draining after a crash).
 check_port() {
   local name=$1 port=$2
   alive "$name" && return 0
-  port_busy "$port" && die "127.0.0.1:$port (for $name) is in use by another process; set E2E_PORT_BASE"
+  if [ "$name" = buildkitd ]; then
+    port_busy "$port" && die "127.0.0.1:$port (for $name) is in use by another process; set E2E_PORT_BASE"
+  else
+    port_busy_ns "$port" && die "port $port (for $name) in namespace $NETNS is still held (a previous run's process?); run e2e/down.sh"
+  fi
   return 0
 }
 
 everything_up() {
   local d
+  netns_exists || return 1
   for d in "${DAEMONS[@]}"; do alive "$d" || return 1; done
-  [ -f "$ENV_FILE" ] && [ "$(cat "$RUN_DIR/profile" 2>/dev/null)" = "$PROFILE" ]
+  [ -f "$ENV_FILE" ] && [ "$(cat "$RUN_DIR/profile" 2>/dev/null)" = "$PROFILE" ] &&
+    grep -q "^export E2E_NETNS='$NETNS'" "$ENV_FILE" && grep -q "^export E2E_DATAPLANE='$DATAPLANE'" "$ENV_FILE"
 }
 
+# start_in_ns NAME CMD...: start_daemon inside the network namespace.
+start_in_ns() { local name=$1; shift; start_daemon "$name" nsenter --net="$NETNS_PATH" "$@"; }
+
+# start_in_ns_dns NAME CMD...: the same, with a private mount namespace in which
+# /etc/resolv.conf is the node's (CoreDNS at NODE_IP): for host processes of the
+# node that resolve cluster names. The host's file is never touched, and the
+# bind mount goes away with the process.
+start_in_ns_dns() {
+  local name=$1; shift
+  start_daemon "$name" nsenter --net="$NETNS_PATH" unshare --mount --propagation private \
+    sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$NODE_DIR/resolv.conf" "$@"
+}
+
+# ------------------------------------------------------------------ network namespace
+# netns + veth; idempotent. No default route inside: whatever runs there can
+# reach the host end and nothing else.
+setup_netns() {
+  if ! netns_exists; then
+    ip netns add "$NETNS" || die "ip netns add $NETNS failed"
+  fi
+  if ! in_ns ip link show "$VETH_NS" >/dev/null 2>&1; then
+    # A host end left by a deleted namespace goes away asynchronously.
+    local i
+    for i in $(seq 40); do ip link show "$VETH_HOST" >/dev/null 2>&1 || break; sleep 0.25; done
+    ip link del "$VETH_HOST" 2>/dev/null || true
+    ip link add "$VETH_HOST" type veth peer name "$VETH_NS" netns "$NETNS" || die "could not create veth $VETH_HOST"
+  fi
+  ip addr replace "$HOST_IP/24" dev "$VETH_HOST"
+  ip link set "$VETH_HOST" up
+  in_ns ip link set lo up
+  in_ns ip addr replace "$NODE_IP/24" dev "$VETH_NS"
+  in_ns ip link set "$VETH_NS" up
+  # Namespaced sysctls only: they change nothing on the host.
+  in_ns sysctl -qw net.ipv4.ip_forward=1
+  # ClusterIPs need a route for the first lookup before kube-proxy's OUTPUT
+  # DNAT ("Network is unreachable" otherwise, with no default route). The pod
+  # bridge (made here, the CNI bridge plugin adopts it) carries it: a packet no
+  # rule rewrites stays on the bridge, never reaching the host.
+  in_ns ip link show "$POD_BRIDGE" >/dev/null 2>&1 || in_ns ip link add "$POD_BRIDGE" type bridge
+  in_ns ip link set "$POD_BRIDGE" up
+  in_ns ip route replace "$SERVICE_CIDR" dev "$POD_BRIDGE"
+  local i
+  for i in $(seq 40); do veth_up && break; sleep 0.25; done
+  veth_up || die "veth $VETH_HOST/$VETH_NS did not come up"
+  log "network namespace $NETNS: $VETH_HOST $HOST_IP <-> $VETH_NS $NODE_IP, pods on $POD_BRIDGE $POD_CIDR"
+}
+veth_up() { ip -o addr show dev "$VETH_HOST" | grep -q "inet $HOST_IP/" && in_ns ip -o link show "$VETH_NS" | grep -q 'state UP'; }
+
 # ------------------------------------------------------------------ certificates
-# CA, apiserver serving cert (127.0.0.1 + the in-cluster names), an admin client
+# CA, apiserver serving cert (NODE_IP, 127.0.0.1, the service IP and the in-cluster names), an admin client
 # cert in system:masters, the service-account signing key pair, a kubeconfig.
 gen_pki() {
-  [ -f "$PKI/admin.kubeconfig" ] && return 0
+  # Made again when an older run dir's certificate lacks NODE_IP or its
+  # kubeconfig points elsewhere (the control plane used to listen on 127.0.0.1).
+  if [ -f "$PKI/admin.kubeconfig" ] && grep -q "server: https://$NODE_IP:$APISERVER_PORT\$" "$PKI/admin.kubeconfig" &&
+    openssl x509 -in "$PKI/apiserver.crt" -noout -ext subjectAltName 2>/dev/null | grep -q "IP Address:$NODE_IP\b"; then
+    return 0
+  fi
   rm -rf "$PKI"; mkdir -p "$PKI"
   (
     cd "$PKI"
     openssl genrsa -out ca.key 2048 2>/dev/null
     openssl req -x509 -new -nodes -key ca.key -subj "/CN=knative-rollout-e2e-ca" -days 3650 -out ca.crt 2>/dev/null
     printf '%s\n' 'basicConstraints=CA:FALSE' 'keyUsage=digitalSignature,keyEncipherment' 'extendedKeyUsage=serverAuth' \
-      'subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local' > server.ext
+      "subjectAltName=IP:127.0.0.1,IP:$NODE_IP,IP:${SERVICE_CIDR%.*}.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local" > server.ext
     printf '%s\n' 'basicConstraints=CA:FALSE' 'keyUsage=digitalSignature,keyEncipherment' 'extendedKeyUsage=clientAuth' > client.ext
     openssl genrsa -out apiserver.key 2048 2>/dev/null
     openssl req -new -key apiserver.key -subj "/CN=kube-apiserver" -out apiserver.csr 2>/dev/null
@@ -90,7 +170,7 @@ gen_pki() {
     openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
   )
   local k="kubectl --kubeconfig=$PKI/admin.kubeconfig.tmp"
-  $k config set-cluster e2e --server="https://127.0.0.1:$APISERVER_PORT" --certificate-authority="$PKI/ca.crt" --embed-certs=true >/dev/null
+  $k config set-cluster e2e --server="https://$NODE_IP:$APISERVER_PORT" --certificate-authority="$PKI/ca.crt" --embed-certs=true >/dev/null
   $k config set-credentials admin --client-certificate="$PKI/admin.crt" --client-key="$PKI/admin.key" --embed-certs=true >/dev/null
   $k config set-context e2e --cluster=e2e --user=admin >/dev/null
   $k config use-context e2e >/dev/null
@@ -102,55 +182,73 @@ start_etcd() {
   if ! alive etcd; then
     check_port etcd "$ETCD_PORT"
     mkdir -p "$RUN_DIR/etcd-data"
-    start_daemon etcd "$CUR/etcd" --name e2e --data-dir "$RUN_DIR/etcd-data" \
+    start_in_ns etcd "$CUR/etcd" --name e2e --data-dir "$RUN_DIR/etcd-data" \
       --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
       --listen-peer-urls "http://127.0.0.1:$((ETCD_PORT + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((ETCD_PORT + 1))" \
       --initial-cluster "e2e=http://127.0.0.1:$((ETCD_PORT + 1))" --listen-metrics-urls "http://127.0.0.1:$((ETCD_PORT + 2))" \
       --log-level warn
   fi
-  wait_until etcd 30 curl -sf "http://127.0.0.1:$ETCD_PORT/health"
-  log "etcd up (pid $(pid_of etcd), 127.0.0.1:$ETCD_PORT)"
+  wait_until etcd 30 in_ns curl -sf "http://127.0.0.1:$ETCD_PORT/health"
+  log "etcd up (pid $(pid_of etcd), 127.0.0.1:$ETCD_PORT in $NETNS)"
 }
 
 # --enable-aggregator-routing: the apiserver then dials a Service's endpoint
-# address itself, which is how it reaches Knative's webhook on 127.0.0.1 (see
-# apply_webhook_service). --endpoint-reconciler-type=none: no "kubernetes"
-# Endpoints pointing at loopback (which validation would refuse anyway).
+# address itself, which is how it reaches Knative's webhook on the
+# namespace's 127.0.0.1 (see apply_webhook_service).
 start_apiserver() {
   if ! alive kube-apiserver; then
     check_port kube-apiserver "$APISERVER_PORT"
-    start_daemon kube-apiserver "$CUR/kube-apiserver" \
+    start_in_ns kube-apiserver "$CUR/kube-apiserver" \
       --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
-      --bind-address=127.0.0.1 --secure-port="$APISERVER_PORT" --advertise-address=127.0.0.1 \
-      --endpoint-reconciler-type=none --service-cluster-ip-range=10.0.0.0/24 \
+      --bind-address="$NODE_IP" --secure-port="$APISERVER_PORT" --advertise-address="$NODE_IP" \
+      --service-cluster-ip-range="$SERVICE_CIDR" \
       --tls-cert-file="$PKI/apiserver.crt" --tls-private-key-file="$PKI/apiserver.key" --client-ca-file="$PKI/ca.crt" \
       --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
       --service-account-issuer=https://kubernetes.default.svc.cluster.local \
-      --authorization-mode=RBAC --enable-aggregator-routing=true --profiling=false
+      --authorization-mode=RBAC --enable-aggregator-routing=true --profiling=false \
+      --kubelet-preferred-address-types=InternalIP
   fi
   wait_until kube-apiserver 90 kubectl get --raw=/readyz
   wait_until kube-apiserver 30 kubectl get namespace default
-  log "kube-apiserver up (pid $(pid_of kube-apiserver), https://127.0.0.1:$APISERVER_PORT)"
+  log "kube-apiserver up (pid $(pid_of kube-apiserver), https://$NODE_IP:$APISERVER_PORT)"
 }
 
-# Only the controllers a namespace-creating program needs: "serviceaccount"
-# gives each namespace its `default` ServiceAccount (Knative's dry-run of a
-# Revision's pod spec needs it), "namespace" makes namespace deletion finish,
-# "garbage-collector" removes Knative's owned children when a Service is
-# deleted, "serviceaccount-token" uses the SA signing key as a real cluster does.
+# The controllers a namespace-creating program and a running Knative need:
+# "serviceaccount" gives each namespace its `default` ServiceAccount (Knative's
+# dry-run of a Revision's pod spec needs it), "namespace" makes namespace
+# deletion finish, "garbage-collector" removes Knative's owned children when a
+# Service is deleted, "serviceaccount-token" uses the SA signing key as a real
+# cluster does; for the data plane: deployment and replicaset (a Revision is
+# a Deployment), endpoints and endpointslice (the revision's private Service),
+# endpointslice-mirroring (kube-proxy reads only EndpointSlices, while Knative
+# writes Endpoints for the revision's public Service and we write them for the
+# activator), node-lifecycle (lifts the node's not-ready taint), podgc.
+KCM_CONTROLLERS=serviceaccount-controller,serviceaccount-token-controller,namespace-controller,garbage-collector-controller,root-ca-certificate-publisher-controller,deployment-controller,replicaset-controller,endpoints-controller,endpointslice-controller,endpointslice-mirroring-controller,node-lifecycle-controller,pod-garbage-collector-controller
+
 start_controller_manager() {
   if ! alive kube-controller-manager; then
     check_port kube-controller-manager "$KCM_PORT"
     mkdir -p "$RUN_DIR/kcm-certs"
-    start_daemon kube-controller-manager "$CUR/kube-controller-manager" \
+    start_in_ns kube-controller-manager "$CUR/kube-controller-manager" \
       --kubeconfig="$KUBECONFIG" --authentication-kubeconfig="$KUBECONFIG" --authorization-kubeconfig="$KUBECONFIG" \
       --bind-address=127.0.0.1 --secure-port="$KCM_PORT" --cert-dir="$RUN_DIR/kcm-certs" \
       --leader-elect=false --use-service-account-credentials=false \
-      --controllers=serviceaccount-controller,serviceaccount-token-controller,namespace-controller,garbage-collector-controller,root-ca-certificate-publisher-controller \
+      --controllers="$KCM_CONTROLLERS" \
       --service-account-private-key-file="$PKI/sa.key" --root-ca-file="$PKI/ca.crt" --profiling=false
   fi
   wait_until kube-controller-manager 60 kubectl -n default get serviceaccount default
-  log "kube-controller-manager up (pid $(pid_of kube-controller-manager), 127.0.0.1:$KCM_PORT)"
+  log "kube-controller-manager up (pid $(pid_of kube-controller-manager), 127.0.0.1:$KCM_PORT in $NETNS)"
+}
+
+start_scheduler() {
+  if ! alive kube-scheduler; then
+    check_port kube-scheduler "$SCHEDULER_PORT"
+    start_in_ns kube-scheduler "$CUR/kube-scheduler" \
+      --kubeconfig="$KUBECONFIG" --authentication-kubeconfig="$KUBECONFIG" --authorization-kubeconfig="$KUBECONFIG" \
+      --bind-address=127.0.0.1 --secure-port="$SCHEDULER_PORT" --leader-elect=false --profiling=false
+  fi
+  wait_until kube-scheduler 60 in_ns curl -sfk "https://127.0.0.1:$SCHEDULER_PORT/healthz"
+  log "kube-scheduler up (pid $(pid_of kube-scheduler), 127.0.0.1:$SCHEDULER_PORT in $NETNS)"
 }
 
 # ------------------------------------------------------------------ Knative
@@ -180,6 +278,13 @@ apply_knative_config() {
   fi
   kubectl -n knative-serving patch "${dry[@]}" configmap config-features --type merge -p "$features" >/dev/null
   kubectl -n knative-serving patch "${dry[@]}" configmap config-defaults --type merge -p "$defaults" >/dev/null
+  # The data plane, on both profiles: Traefik is the ingress, routes are
+  # <service>.<namespace>.$DOMAIN, and queue-proxy is the locally made image.
+  kubectl -n knative-serving patch "${dry[@]}" configmap config-network --type merge \
+    -p '{"data":{"ingress-class":"traefik.ingress.networking.knative.dev"}}' >/dev/null
+  kubectl -n knative-serving patch "${dry[@]}" configmap config-domain --type merge -p "{\"data\":{\"$DOMAIN\":\"\"}}" >/dev/null
+  kubectl -n knative-serving patch "${dry[@]}" configmap config-deployment --type merge \
+    -p "{\"data\":{\"queue-sidecar-image\":\"$QUEUE_PROXY_IMAGE\"}}" >/dev/null
 }
 
 # The webhook runs outside any cluster. clientConfig.service needs a Service,
@@ -223,19 +328,19 @@ knative_env() {
 webhook_ready() {
   local ca
   ca=$(kubectl get validatingwebhookconfiguration validation.webhook.serving.knative.dev -o jsonpath='{.webhooks[0].clientConfig.caBundle}')
-  [ -n "$ca" ] && curl -sk -o /dev/null "https://127.0.0.1:$WEBHOOK_PORT/"
+  [ -n "$ca" ] && in_ns curl -sk -o /dev/null "https://127.0.0.1:$WEBHOOK_PORT/"
 }
 
 start_kn_webhook() {
   if ! alive kn-webhook; then
     check_port kn-webhook "$WEBHOOK_PORT"
     # shellcheck disable=SC2046
-    start_daemon kn-webhook env POD_NAME=webhook-e2e WEBHOOK_NAME=webhook WEBHOOK_PORT="$WEBHOOK_PORT" \
+    start_in_ns kn-webhook env POD_NAME=webhook-e2e WEBHOOK_NAME=webhook WEBHOOK_PORT="$WEBHOOK_PORT" \
       PROFILING_PORT="$WEBHOOK_PROFILING_PORT" $(knative_env) "$CUR/kn-webhook" --kubeconfig="$KUBECONFIG"
   fi
   # Ready when it has written the caBundle into its webhook configurations and serves TLS.
   wait_until kn-webhook 90 webhook_ready
-  log "knative webhook up (pid $(pid_of kn-webhook), 127.0.0.1:$WEBHOOK_PORT)"
+  log "knative webhook up (pid $(pid_of kn-webhook), 127.0.0.1:$WEBHOOK_PORT in $NETNS)"
 }
 
 # The controller is ready when it leads the reconcilers the scenario relies
@@ -251,11 +356,97 @@ controller_leader() {
 start_kn_controller() {
   if ! alive kn-controller; then
     # shellcheck disable=SC2046
-    start_daemon kn-controller env POD_NAME=controller-e2e PROFILING_PORT="$CONTROLLER_PROFILING_PORT" $(knative_env) \
+    start_in_ns_dns kn-controller env POD_NAME=controller-e2e PROFILING_PORT="$CONTROLLER_PROFILING_PORT" $(knative_env) \
       "$CUR/kn-controller" --kubeconfig="$KUBECONFIG"
   fi
   wait_until kn-controller 90 controller_leader
   log "knative controller up (pid $(pid_of kn-controller))"
+}
+
+# Knative's activator and autoscaler run as host processes of the node, not
+# in pods: selector-less Services with hand-written Endpoints at NODE_IP stand
+# for them (Knative's SKS reads the activator's core/v1 Endpoints; the
+# endpointslice-mirroring controller turns them into the EndpointSlices
+# kube-proxy reads). Traefik's KIngress status names traefik-public and
+# traefik-private, which the Route's placeholder Services point at.
+apply_node_services() {
+  local out
+  out=$(kubectl apply -f - 2>&1 <<EOF
+apiVersion: v1
+kind: Service
+metadata: {name: activator-service, namespace: knative-serving, labels: {app: activator, app.kubernetes.io/name: knative-serving}}
+spec:
+  ports:
+  - {name: http, port: 80, targetPort: $ACTIVATOR_HTTP_PORT}
+  - {name: http2, port: 81, targetPort: $ACTIVATOR_H2C_PORT}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: activator-service, namespace: knative-serving, labels: {app: activator}}
+subsets:
+- addresses: [{ip: $NODE_IP}]
+  ports: [{name: http, port: $ACTIVATOR_HTTP_PORT}, {name: http2, port: $ACTIVATOR_H2C_PORT}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: autoscaler, namespace: knative-serving, labels: {app: autoscaler, app.kubernetes.io/name: knative-serving}}
+spec:
+  ports: [{name: http, port: $AUTOSCALER_PORT, targetPort: $AUTOSCALER_PORT}]
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: autoscaler, namespace: knative-serving, labels: {app: autoscaler}}
+subsets: [{addresses: [{ip: $NODE_IP}], ports: [{name: http, port: $AUTOSCALER_PORT}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: traefik-public, namespace: knative-serving}
+spec: {ports: [{name: http, port: 80, targetPort: $INGRESS_PORT}]}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: traefik-public, namespace: knative-serving}
+subsets: [{addresses: [{ip: $NODE_IP}], ports: [{name: http, port: $INGRESS_PORT}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: traefik-private, namespace: knative-serving}
+spec: {ports: [{name: http, port: 80, targetPort: $INGRESS_LOCAL_PORT}]}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: traefik-private, namespace: knative-serving}
+subsets: [{addresses: [{ip: $NODE_IP}], ports: [{name: http, port: $INGRESS_LOCAL_PORT}]}]
+EOF
+) || die "applying the node's Services and Endpoints failed: $out"
+}
+
+knative_node_env() {
+  echo "$(knative_env) POD_IP=$NODE_IP"
+}
+
+start_kn_autoscaler() {
+  if ! alive kn-autoscaler; then
+    check_port kn-autoscaler "$AUTOSCALER_PORT"
+    # shellcheck disable=SC2046
+    start_in_ns_dns kn-autoscaler env POD_NAME=autoscaler-e2e PROFILING_PORT="$AUTOSCALER_PROFILING_PORT" $(knative_node_env) \
+      "$CUR/kn-autoscaler" --kubeconfig="$KUBECONFIG"
+  fi
+  wait_until kn-autoscaler 90 port_busy_ns "$AUTOSCALER_PORT"
+  log "knative autoscaler up (pid $(pid_of kn-autoscaler), $NODE_IP:$AUTOSCALER_PORT)"
+}
+
+# The activator drains for ~30s on SIGTERM, holding its ports: check_port
+# refuses to start a second one while the first still holds them.
+start_kn_activator() {
+  if ! alive kn-activator; then
+    check_port kn-activator "$ACTIVATOR_HTTP_PORT"
+    # shellcheck disable=SC2046
+    start_in_ns_dns kn-activator env POD_NAME=activator-e2e PROFILING_PORT="$ACTIVATOR_PROFILING_PORT" $(knative_node_env) \
+      "$CUR/kn-activator" --kubeconfig="$KUBECONFIG"
+  fi
+  wait_until kn-activator 90 port_busy_ns "$ACTIVATOR_HTTP_PORT"
+  log "knative activator up (pid $(pid_of kn-activator), $NODE_IP:$ACTIVATOR_HTTP_PORT)"
 }
 
 start_knative() {
@@ -272,9 +463,269 @@ start_knative() {
   start_kn_controller
 }
 
+# ------------------------------------------------------------------ node
+# containerd v2 (built), Debian's runc and CNI plugins, kubelet, kube-proxy,
+# CoreDNS; all inside the namespace. Their state lives in NODE_DIR, which
+# down.sh unmounts and removes: every up starts the node from scratch.
+
+# Each v1 hierarchy gets CGROUP_ROOT (kubelet's cgroupRoot must exist).
+make_cgroup_root() {
+  local m
+  for m in $(cgroup_mounts); do make_cgroup "$m" "$CGROUP_ROOT"; done
+}
+
+# make_cgroup HIERARCHY PATH: a cgroup dir; in the v1 cpuset hierarchy a new
+# cgroup has no CPUs or memory nodes (no task may join it) until they are
+# copied from its parent.
+make_cgroup() {
+  local m=$1 p=$2 f
+  mkdir -p "$m$p"
+  for f in cpuset.cpus cpuset.mems; do
+    if [ -f "$m$p/$f" ] && [ -z "$(cat "$m$p/$f")" ]; then cat "$(dirname "$m$p")/$f" > "$m$p/$f"; fi
+  done
+}
+
+# move_to_cgroup PID NAME: PID (and so every child it starts later, e.g.
+# containerd's shims) into CGROUP_ROOT/NAME of every hierarchy.
+move_to_cgroup() {
+  local pid=$1 name=$2 m
+  make_cgroup_root
+  for m in $(cgroup_mounts); do
+    make_cgroup "$m" "$CGROUP_ROOT/$name"
+    echo "$pid" > "$m$CGROUP_ROOT/$name/cgroup.procs" 2>/dev/null || log "note: could not move $name into $m$CGROUP_ROOT/$name"
+  done
+}
+
+write_node_config() {
+  local d=$NODE_DIR
+  mkdir -p "$d/containerd/certs.d/$REGISTRY" "$d/cni/net.d" "$d/kubelet" "$d/coredns" "$d/traefik"
+  # The node's resolver: CoreDNS, cluster names only (nothing is forwarded).
+  printf 'nameserver %s\nsearch svc.%s %s\noptions ndots:5\n' "$NODE_IP" "$CLUSTER_DOMAIN" "$CLUSTER_DOMAIN" > "$d/resolv.conf"
+  # The base of the pods' resolv.conf, to which kubelet adds CoreDNS and the search path.
+  : > "$d/kubelet/resolv.conf"
+
+  # containerd 2 (config version 3). restrict_oom_score_adj: without
+  # CAP_SYS_RESOURCE nothing may lower oom_score_adj, and every container
+  # failed with "can't get final child's PID from pipe: EOF". NRI and every
+  # default path under /run, /var/lib, /opt are moved into NODE_DIR.
+  cat > "$d/containerd/config.toml" <<EOF
+version = 3
+root = "$d/containerd/root"
+state = "$d/containerd/state"
+[grpc]
+  address = "$d/containerd/containerd.sock"
+[ttrpc]
+  address = "$d/containerd/containerd.sock.ttrpc"
+[debug]
+  address = ""
+  level = "info"
+[metrics]
+  address = ""
+[plugins."io.containerd.nri.v1.nri"]
+  disable = true
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$d/containerd/opt"
+[plugins."io.containerd.cri.v1.images"]
+  snapshotter = "overlayfs"
+  [plugins."io.containerd.cri.v1.images".registry]
+    config_path = "$d/containerd/certs.d"
+  [plugins."io.containerd.cri.v1.images".pinned_images]
+    sandbox = "$PAUSE_IMAGE"
+[plugins."io.containerd.cri.v1.runtime"]
+  enable_selinux = false
+  restrict_oom_score_adj = true
+  netns_mounts_under_state_dir = true
+  [plugins."io.containerd.cri.v1.runtime".containerd]
+    default_runtime_name = "runc"
+    [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      runtime_path = "$(readlink -f "$CUR/containerd-shim-runc-v2")"
+      [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc.options]
+        SystemdCgroup = false
+        BinaryName = "/usr/sbin/runc"
+        Root = "$d/containerd/runc"
+  [plugins."io.containerd.cri.v1.runtime".cni]
+    bin_dirs = ["/usr/lib/cni"]
+    conf_dir = "$d/cni/net.d"
+[plugins."io.containerd.grpc.v1.cri"]
+  stream_server_address = "127.0.0.1"
+EOF
+  # The registry speaks plain HTTP; containerd pulls with the pod's image pull
+  # Secret only (no credentials here).
+  cat > "$d/containerd/certs.d/$REGISTRY/hosts.toml" <<EOF
+server = "http://$REGISTRY"
+[host."http://$REGISTRY"]
+  capabilities = ["pull", "resolve"]
+EOF
+  cat > "$d/cni/net.d/10-e2e.conflist" <<EOF
+{
+  "cniVersion": "1.0.0",
+  "name": "e2e-pods",
+  "plugins": [
+    {"type": "bridge", "bridge": "$POD_BRIDGE", "isGateway": true, "ipMasq": false, "hairpinMode": true,
+     "ipam": {"type": "host-local", "ranges": [[{"subnet": "$POD_CIDR"}]], "routes": [{"dst": "0.0.0.0/0"}],
+              "dataDir": "$d/cni/ipam"}},
+    {"type": "portmap", "capabilities": {"portMappings": true}}
+  ]
+}
+EOF
+  # kubelet: cgroup v1 host (failCgroupV1: false), cgroupfs driver, every
+  # directory of its own under NODE_DIR, no image GC or eviction worth the name.
+  cat > "$d/kubelet/config.yaml" <<EOF
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+failCgroupV1: false
+cgroupDriver: cgroupfs
+cgroupRoot: $CGROUP_ROOT
+cgroupsPerQOS: true
+containerRuntimeEndpoint: unix://$d/containerd/containerd.sock
+imageServiceEndpoint: unix://$d/containerd/containerd.sock
+podLogsDir: $d/kubelet/pod-logs
+volumePluginDir: $d/kubelet/volume-plugins
+address: $NODE_IP
+port: $KUBELET_PORT
+readOnlyPort: 0
+healthzBindAddress: 127.0.0.1
+healthzPort: $KUBELET_HEALTHZ_PORT
+authentication:
+  anonymous: {enabled: true}
+  webhook: {enabled: false}
+authorization: {mode: AlwaysAllow}
+clusterDomain: $CLUSTER_DOMAIN
+clusterDNS: [$NODE_IP]
+resolvConf: $d/kubelet/resolv.conf
+failSwapOn: false
+enforceNodeAllocatable: []
+serializeImagePulls: false
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
+evictionHard: {memory.available: "100Mi", nodefs.available: "1%", imagefs.available: "1%", nodefs.inodesFree: "1%"}
+protectKernelDefaults: false
+makeIPTablesUtilChains: false
+maxPods: 60
+EOF
+  # kube-proxy: iptables, inside the namespace; it must not touch the host's
+  # conntrack sysctls (maxPerCore 0, timeouts 0 keep them as they are).
+  cat > "$d/kube-proxy.yaml" <<EOF
+apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+clientConnection: {kubeconfig: $KUBECONFIG}
+mode: iptables
+clusterCIDR: $POD_CIDR
+hostnameOverride: $NODE_NAME
+bindAddress: $NODE_IP
+healthzBindAddress: 127.0.0.1:$PROXY_HEALTHZ_PORT
+metricsBindAddress: 127.0.0.1:$PROXY_METRICS_PORT
+conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
+iptables: {masqueradeAll: false, localhostNodePorts: false}
+EOF
+  # CoreDNS: cluster names only; anything else is REFUSED (no forwarding).
+  cat > "$d/coredns/Corefile" <<EOF
+$CLUSTER_DOMAIN:53 {
+    bind $NODE_IP
+    errors
+    health 127.0.0.1:$COREDNS_HEALTH_PORT
+    ready 127.0.0.1:$COREDNS_READY_PORT
+    cache 5
+    kubernetes $CLUSTER_DOMAIN {
+        kubeconfig $KUBECONFIG e2e
+    }
+}
+EOF
+}
+
+start_containerd() {
+  if ! alive containerd; then
+    rm -f "$NODE_DIR/containerd/containerd.sock"
+    # containerd v2 puts its shims' sockets under /run/containerd/s whatever
+    # its state dir: remember whether that directory was ours to remove.
+    [ -e /run/containerd ] || touch "$RUN_DIR/run-containerd-is-ours"
+    start_in_ns containerd "$CUR/containerd" --config "$NODE_DIR/containerd/config.toml"
+    move_to_cgroup "$(pid_of containerd)" containerd
+  fi
+  wait_until containerd 30 "$CUR/ctr" --address "$NODE_DIR/containerd/containerd.sock" version
+  # The node's own images, made by build.sh (nothing can be pulled).
+  local t
+  for t in pause queue-proxy hello; do
+    "$CUR/ctr" --address "$NODE_DIR/containerd/containerd.sock" -n k8s.io images import --no-unpack=false \
+      "$CUR/images/$t.tar" >/dev/null 2>"$LOGS/ctr-import.log" || fail_with ctr-import "importing $t.tar into containerd failed"
+  done
+  log "containerd up (pid $(pid_of containerd), images: $PAUSE_IMAGE $QUEUE_PROXY_IMAGE $HELLO_IMAGE)"
+}
+
+node_ready() {
+  [ "$(kubectl get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = True ] &&
+    ! kubectl get node "$NODE_NAME" -o jsonpath='{.spec.taints[*].key}' | grep -q not-ready
+}
+
+start_kubelet() {
+  if ! alive kubelet; then
+    check_port kubelet "$KUBELET_PORT"
+    make_cgroup_root
+    start_in_ns kubelet "$CUR/kubelet" --config="$NODE_DIR/kubelet/config.yaml" --kubeconfig="$KUBECONFIG" \
+      --hostname-override="$NODE_NAME" --node-ip="$NODE_IP" --root-dir="$NODE_DIR/kubelet/root"
+  fi
+  wait_until kubelet 120 node_ready
+  log "kubelet up (pid $(pid_of kubelet)), node $NODE_NAME Ready"
+}
+
+start_kube_proxy() {
+  if ! alive kube-proxy; then
+    check_port kube-proxy "$PROXY_HEALTHZ_PORT"
+    start_in_ns kube-proxy "$CUR/kube-proxy" --config "$NODE_DIR/kube-proxy.yaml"
+  fi
+  wait_until kube-proxy 60 in_ns curl -sf "http://127.0.0.1:$PROXY_HEALTHZ_PORT/healthz"
+  log "kube-proxy up (pid $(pid_of kube-proxy), iptables in $NETNS)"
+}
+
+start_coredns() {
+  if ! alive coredns; then
+    check_port coredns "$COREDNS_READY_PORT"
+    start_in_ns coredns "$CUR/coredns" -conf "$NODE_DIR/coredns/Corefile"
+  fi
+  wait_until coredns 60 in_ns curl -sf "http://127.0.0.1:$COREDNS_READY_PORT/ready"
+  log "CoreDNS up (pid $(pid_of coredns), $NODE_IP:53, $CLUSTER_DOMAIN only)"
+}
+
+# ------------------------------------------------------------------ ingress
+# Traefik's Knative provider: public routes on INGRESS_PORT, cluster-local ones
+# on INGRESS_LOCAL_PORT (without a private entry point it skips them).
+start_traefik() {
+  cat > "$NODE_DIR/traefik/traefik.yaml" <<EOF
+entryPoints:
+  web: {address: "$NODE_IP:$INGRESS_PORT"}
+  internal: {address: "$NODE_IP:$INGRESS_LOCAL_PORT"}
+  ping: {address: "127.0.0.1:$TRAEFIK_PING_PORT"}
+ping: {entryPoint: ping}
+experimental:
+  knative: true
+providers:
+  # Apply a new KIngress within 0.1 s (default 2 s): the Knative provider marks
+  # it Ready on receipt, before the throttled configuration takes effect.
+  providersThrottleDuration: 100ms
+  knative:
+    publicEntrypoints: [web]
+    publicService: {name: traefik-public, namespace: knative-serving}
+    privateEntrypoints: [internal]
+    privateService: {name: traefik-private, namespace: knative-serving}
+log: {level: INFO}
+global: {checkNewVersion: false, sendAnonymousUsage: false}
+EOF
+  if ! alive traefik; then
+    check_port traefik "$INGRESS_PORT"
+    start_in_ns traefik env KUBECONFIG="$KUBECONFIG" "$CUR/traefik" --configfile="$NODE_DIR/traefik/traefik.yaml"
+  fi
+  wait_until traefik 60 in_ns curl -sf "http://127.0.0.1:$TRAEFIK_PING_PORT/ping"
+  wait_until traefik 30 curl -s -o /dev/null "http://$NODE_IP:$INGRESS_PORT/"
+  log "traefik up (pid $(pid_of traefik), http://$NODE_IP:$INGRESS_PORT public, http://$NODE_IP:$INGRESS_LOCAL_PORT cluster-local)"
+}
+
 # ------------------------------------------------------------------ registry
 # Debian's docker-registry with htpasswd (bcrypt) auth, its own storage, plain
-# http on loopback (BuildKit and dockerd both treat it as insecure on purpose).
+# http on NODE_IP inside the namespace: ONE name, $REGISTRY, for BuildKit's
+# pushes from the host (buildkitd.toml marks it http), containerd's pulls on
+# the node (hosts.toml) and dockerd's push of the base image (through a
+# loopback forwarder: dockerd only treats loopback registries as plain HTTP).
 start_registry() {
   local d=$RUN_DIR/registry
   mkdir -p "$d/data"
@@ -294,7 +745,7 @@ auth:
 EOF
   if ! alive registry; then
     check_port registry "$REGISTRY_PORT"
-    start_daemon registry docker-registry serve "$d/config.yml"
+    start_in_ns registry docker-registry serve "$d/config.yml"
   fi
   # 401 without credentials is the proof that auth is on.
   wait_until registry 30 curl -sf -u "e2e:$(cat "$d/password")" "http://$REGISTRY/v2/"
@@ -379,6 +830,10 @@ python_image_present() {
 
 ensure_python_image() {
   local refile=$RUN_DIR/python-image.ref
+  # A run dir from before the registry moved keeps its storage: only the name changes.
+  if [ -f "$refile" ] && [[ "$(cat "$refile")" != "$REGISTRY/"* ]]; then
+    echo "$REGISTRY/$(cut -d/ -f2- "$refile")" > "$refile"
+  fi
   if [ -f "$refile" ] && python_image_present "$(cat "$refile")"; then
     PYTHON_IMAGE=$(cat "$refile"); return 0
   fi
@@ -387,18 +842,27 @@ ensure_python_image() {
     || die "scripts/python-base-image.sh and scripts/docker-up.sh are needed to make the Python base image"
   log "making the Python base image (scripts/python-base-image.sh) ..."
   bash "$s/docker-up.sh" >&2 || die "scripts/docker-up.sh failed"
+  # dockerd pushes plain HTTP only to loopback: a forwarder on the host's
+  # 127.0.0.1:REGISTRY_PORT to the registry, for this push only. The registry
+  # stores by repository and digest, so the image is the same under $REGISTRY.
+  local fwd=127.0.0.1:$REGISTRY_PORT
+  port_busy "$REGISTRY_PORT" && die "127.0.0.1:$REGISTRY_PORT is in use: cannot forward dockerd's push to $REGISTRY"
+  start_daemon registry-forwarder socat "TCP-LISTEN:$REGISTRY_PORT,bind=127.0.0.1,reuseaddr,fork" "TCP:$REGISTRY"
+  trap 'stop_daemon registry-forwarder 2 2>/dev/null' EXIT
+  wait_until registry-forwarder 10 curl -s -o /dev/null "http://$fwd/v2/"
   # A docker config of our own: the login never touches the user's ~/.docker.
   local dc=$RUN_DIR/docker-push-config tag
   mkdir -p "$dc"
-  DOCKER_CONFIG=$dc docker login "$REGISTRY" -u e2e --password-stdin < "$RUN_DIR/registry/password" >/dev/null \
-    || die "docker login $REGISTRY failed"
+  DOCKER_CONFIG=$dc docker login "$fwd" -u e2e --password-stdin < "$RUN_DIR/registry/password" >/dev/null \
+    || die "docker login $fwd failed"
   # The local image's tag is its content key (suite + packages + sources), so
   # the registry tag says what is inside.
   local local_ref
   local_ref=$(bash "$s/python-base-image.sh" | tail -n 1) || die "scripts/python-base-image.sh failed"
   tag=${local_ref##*:}
-  DOCKER_CONFIG=$dc bash "$s/python-base-image.sh" --push "$REGISTRY/$PY_REPO:$tag" >/dev/null \
-    || die "scripts/python-base-image.sh --push $REGISTRY/$PY_REPO:$tag failed"
+  DOCKER_CONFIG=$dc bash "$s/python-base-image.sh" --push "$fwd/$PY_REPO:$tag" >/dev/null \
+    || die "scripts/python-base-image.sh --push $fwd/$PY_REPO:$tag failed"
+  stop_daemon registry-forwarder 2 2>/dev/null; trap - EXIT
   local digest
   digest=$(curl -sfI -u "e2e:$(cat "$RUN_DIR/registry/password")" \
     -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
@@ -441,6 +905,22 @@ export E2E_REGISTRY='$REGISTRY'
 export E2E_REGISTRY_USER='e2e'
 export E2E_REGISTRY_PASSWORD='$(cat "$RUN_DIR/registry/password")'
 export E2E_PYTHON_IMAGE='$PYTHON_IMAGE'
+# The data plane. Requests go to Traefik with a Host header: a Route is
+# <service>.<namespace>.<domain>, a tag's URL <tag>-<service>.<namespace>.<domain>, e.g.
+#   curl -H 'Host: helloworld-python.revs.$DOMAIN' http://$NODE_IP:$INGRESS_PORT/
+export E2E_INGRESS='$([ "$DATAPLANE" = 1 ] && echo "$NODE_IP:$INGRESS_PORT")'
+export E2E_INGRESS_LOCAL='$([ "$DATAPLANE" = 1 ] && echo "$NODE_IP:$INGRESS_LOCAL_PORT")'
+export E2E_DATAPLANE='$DATAPLANE'
+export E2E_DOMAIN='$DOMAIN'
+# Everything but buildkitd runs in this network namespace; the host reaches it
+# at E2E_NODE_IP through the veth (nsenter --net=/var/run/netns/\$E2E_NETNS to go inside).
+export E2E_NETNS='$NETNS'
+export E2E_NODE_IP='$NODE_IP'
+export E2E_HOST_IP='$HOST_IP'
+export NO_PROXY='$NO_PROXY' no_proxy='$no_proxy'
+# Images made by build.sh and imported into the node's containerd (never pulled).
+export E2E_HELLO_IMAGE='$HELLO_IMAGE'
+export E2E_QUEUE_PROXY_IMAGE='$QUEUE_PROXY_IMAGE'
 EOF
   mv "$tmp" "$ENV_FILE"
 }
@@ -457,11 +937,28 @@ main() {
   fi
   ensure_tools
   bash "$E2E_DIR/build.sh" >&2
+  # shellcheck disable=SC1091
+  source "$CUR/images/images.env"   # PAUSE_IMAGE, QUEUE_PROXY_IMAGE, HELLO_IMAGE
+  setup_netns
   gen_pki
+  write_node_config
   start_etcd
   start_apiserver
   start_controller_manager
+  start_scheduler
   start_knative
+  if [ "$DATAPLANE" = 1 ]; then
+    start_containerd
+    start_kubelet
+    start_kube_proxy
+    start_coredns
+    apply_node_services
+    start_kn_autoscaler
+    start_kn_activator
+    start_traefik
+  else
+    log "E2E_DATAPLANE=0: no node and no ingress (Revisions will not become Ready)"
+  fi
   start_registry
   start_buildkitd
   install_pulumi

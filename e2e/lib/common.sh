@@ -13,23 +13,74 @@ PIDS=$RUN_DIR/pids LOGS=$RUN_DIR/logs PKI=$RUN_DIR/pki
 ENV_FILE=$RUN_DIR/env.sh
 CUR=$E2E_CACHE/current
 
-# Ports: all on 127.0.0.1, derived from one base so that a second harness (or
-# another test suite) can move out of the way with E2E_PORT_BASE. 5000 is
-# avoided on purpose: another suite's registry uses it. The base must stay
-# below the ephemeral range (32768+ on Linux), where an outgoing connection
-# can hold a port just when a daemon wants to bind it.
+# The network: everything but buildkitd runs inside a network namespace the
+# harness makes itself, joined to the host by one veth pair. The host reaches
+# the API server, the ingress and the registry at NODE_IP through it; the
+# namespace has no default route, so nothing in it can send a packet beyond
+# the host end of the veth. Pods get addresses on a bridge inside it.
+NETNS=${E2E_NETNS:-knative-rollout-e2e}
+NETNS_PATH=/var/run/netns/$NETNS
+SUBNET=${E2E_SUBNET:-10.250.0}            # a /24 for the veth pair
+NODE_IP=$SUBNET.1                        # namespace end: the node's address
+HOST_IP=$SUBNET.2                        # host end
+VETH_HOST=${E2E_VETH:-kre2e}0            # interface names (15 bytes at most)
+VETH_NS=${E2E_VETH:-kre2e}1
+POD_CIDR=10.244.0.0/24                   # pod bridge, inside the namespace only
+POD_BRIDGE=e2ebr0
+SERVICE_CIDR=10.0.0.0/24
+CLUSTER_DOMAIN=cluster.local
+NODE_NAME=e2e-node
+# Pods' cgroups go under one root of ours in every v1 hierarchy (kubelet's
+# cgroupRoot), with containerd and its shims beside them: down.sh removes it.
+CGROUP_ROOT=/$NETNS
+NODE_DIR=$RUN_DIR/node                   # containerd, kubelet and CNI state (wiped by down.sh)
+
+# Ports, derived from one base so that a second harness (or another test
+# suite) can move out of the way with E2E_PORT_BASE. Most listen on 127.0.0.1
+# or NODE_IP inside the namespace; registry, API server and ingress are on
+# NODE_IP. The base must stay below the ephemeral range (32768+ on Linux),
+# where an outgoing connection can hold a port just when a daemon wants it.
 PORT_BASE=${E2E_PORT_BASE:-21000}
 ETCD_PORT=$((PORT_BASE + 379))          # + peer +1, metrics +2
 APISERVER_PORT=$((PORT_BASE + 443))
 KCM_PORT=$((PORT_BASE + 257))
+SCHEDULER_PORT=$((PORT_BASE + 259))
+KUBELET_PORT=$((PORT_BASE + 250))
+KUBELET_HEALTHZ_PORT=$((PORT_BASE + 248))
+PROXY_HEALTHZ_PORT=$((PORT_BASE + 256))
+PROXY_METRICS_PORT=$((PORT_BASE + 249))
 WEBHOOK_PORT=$((PORT_BASE + 843))       # Knative webhook TLS
 WEBHOOK_PROFILING_PORT=$((PORT_BASE + 844))
 CONTROLLER_PROFILING_PORT=$((PORT_BASE + 845))
+ACTIVATOR_PROFILING_PORT=$((PORT_BASE + 846))
+AUTOSCALER_PROFILING_PORT=$((PORT_BASE + 847))
+COREDNS_HEALTH_PORT=$((PORT_BASE + 853))
+COREDNS_READY_PORT=$((PORT_BASE + 854))
+INGRESS_PORT=$((PORT_BASE + 80))        # Traefik's public entry point
+INGRESS_LOCAL_PORT=$((PORT_BASE + 81))  # Traefik's cluster-local entry point
+TRAEFIK_PING_PORT=$((PORT_BASE + 82))
 REGISTRY_PORT=$((PORT_BASE + 500))
-REGISTRY=127.0.0.1:$REGISTRY_PORT
+REGISTRY=$NODE_IP:$REGISTRY_PORT
+# Knative's own fixed ports (activator-service and autoscaler Endpoints).
+ACTIVATOR_HTTP_PORT=8012 ACTIVATOR_H2C_PORT=8013 AUTOSCALER_PORT=8080
+DOMAIN=example.com
+# Should a proxy be configured, the namespace's addresses never go through it.
+export NO_PROXY=${NO_PROXY:+$NO_PROXY,}$SUBNET.0/24 no_proxy=${no_proxy:+$no_proxy,}$SUBNET.0/24
 
-# Daemons in start order; down.sh stops them in reverse.
-DAEMONS=(etcd kube-apiserver kube-controller-manager kn-webhook kn-controller registry buildkitd)
+# Daemons in start order; down.sh stops them in reverse. All but buildkitd
+# run inside the network namespace. E2E_DATAPLANE=0 starts the control plane
+# only (no node, no ingress: Revisions are created but never become Ready),
+# as the harness did before it had a data plane.
+DATAPLANE=${E2E_DATAPLANE:-1}
+ALL_DAEMONS=(etcd kube-apiserver kube-controller-manager kube-scheduler kn-webhook kn-controller
+  containerd kubelet kube-proxy coredns kn-autoscaler kn-activator traefik registry buildkitd)
+NODE_DAEMONS=" containerd kubelet kube-proxy coredns kn-autoscaler kn-activator traefik "
+DAEMONS=()
+for _d in "${ALL_DAEMONS[@]}"; do
+  [ "$DATAPLANE" = 0 ] && [[ $NODE_DAEMONS == *" $_d "* ]] && continue
+  DAEMONS+=("$_d")
+done
+unset _d
 
 log() { echo "[e2e $(date +%T)] $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -86,3 +137,19 @@ stop_daemon() {
 }
 
 port_busy() { ss -Htln "sport = :$1" | grep -q .; }
+
+# in_ns CMD...: run CMD in the harness's network namespace only (nsenter, not
+# `ip netns exec`, which remounts /sys and breaks runc's cgroup discovery).
+in_ns() { nsenter --net="$NETNS_PATH" "$@"; }
+netns_exists() { [ -e "$NETNS_PATH" ] && ip netns list | awk '{print $1}' | grep -qx "$NETNS"; }
+port_busy_ns() { in_ns ss -Htln "sport = :$1" | grep -q .; }
+
+# cgroup_mounts: the mount point of every cgroup hierarchy (v1 controllers, named, unified).
+cgroup_mounts() { awk '$3 == "cgroup" || $3 == "cgroup2" { print $2 }' /proc/self/mounts | sort -u; }
+
+# mounts_under DIR: mount points at or below DIR, deepest first.
+mounts_under() {
+  local dir=$1
+  awk -v d="$dir" '{ t = $2; gsub(/\\040/, " ", t); if (t == d || index(t, d "/") == 1) print length(t) "\t" t }' /proc/self/mounts |
+    sort -rn | cut -f2- | uniq
+}
