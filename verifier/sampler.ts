@@ -8,6 +8,11 @@
  * had already stopped (the decision was reached or the time limit passed) while it was in flight.
  * Cancelled requests are reported as such, never passed on: the sequential test must decide on
  * the responses in the order it saw them, not on stragglers that arrive after it stopped.
+ *
+ * Each outcome carries its latency (wall time from the request's start to its body's end, or to
+ * the error) and, on a response, the `x-app-version` header when the app sent one: the rollout's
+ * health judge attributes answers by it, and by the body, to a revision (rollout/attribution.ts).
+ * An optional AbortSignal stops the run from outside (the rollout's SIGINT/SIGTERM handling).
  */
 import * as http from "node:http";
 import * as https from "node:https";
@@ -22,8 +27,19 @@ export interface Target {
 }
 
 export type Outcome =
-    | { kind: "response"; status: number; body: string }
-    | { kind: "error"; error: "connection" | "timeout"; message: string };
+    | {
+          kind: "response";
+          status: number;
+          body: string;
+          /** Start of the request to the end of its body, in ms. */
+          latencyMs: number;
+          /** The `x-app-version` response header, when present (trimmed, first value). */
+          appVersion?: string;
+      }
+    | { kind: "error"; error: "connection" | "timeout"; message: string; latencyMs: number };
+
+/** The response header an app may name its version in (besides its body). */
+export const APP_VERSION_HEADER = "x-app-version";
 
 export interface SampleOptions {
     target: Target;
@@ -33,9 +49,11 @@ export interface SampleOptions {
     concurrency: number;
     /** Called once per finished request, in completion order; return true to stop the run. */
     onOutcome: (outcome: Outcome) => boolean;
+    /** Aborting it stops the run (stoppedBy "aborted"); requests in flight are cancelled. */
+    signal?: AbortSignal;
 }
 
-export type StopReason = "observer" | "max-requests" | "time-limit";
+export type StopReason = "observer" | "max-requests" | "time-limit" | "aborted";
 
 export interface SampleSummary {
     /** Requests started. */
@@ -70,6 +88,9 @@ export async function sample(options: SampleOptions): Promise<SampleSummary> {
         stop.abort();
     };
     const deadline = setTimeout(() => halt("time-limit"), timeLimitMs);
+    const onAbort = () => halt("aborted");
+    if (options.signal?.aborted) halt("aborted");
+    else options.signal?.addEventListener("abort", onAbort, { once: true });
 
     const worker = async () => {
         while (stoppedBy === undefined && sent < maxRequests) {
@@ -95,6 +116,7 @@ export async function sample(options: SampleOptions): Promise<SampleSummary> {
         await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, maxRequests)) }, worker));
     } finally {
         clearTimeout(deadline);
+        options.signal?.removeEventListener("abort", onAbort);
         agent.destroy();
     }
     return { sent, completed, cancelled, elapsedMs: Date.now() - started, stoppedBy: stoppedBy ?? "max-requests" };
@@ -109,6 +131,8 @@ function requestOnce(target: Target, agent: http.Agent, timeoutMs: number, signa
     const connectPort = target.address?.port ?? (url.port !== "" ? Number(url.port) : https_ ? 443 : 80);
     return new Promise<Outcome>((resolve, reject) => {
         if (signal.aborted) return reject(new Cancelled());
+        const started = process.hrtime.bigint();
+        const elapsed = () => Number(process.hrtime.bigint() - started) / 1e6;
         let timedOut = false;
         let settled = false;
         const settle = (fn: () => void) => {
@@ -137,7 +161,12 @@ function requestOnce(target: Target, agent: http.Agent, timeoutMs: number, signa
             });
             res.on("end", () => {
                 const body = Buffer.concat(chunks).subarray(0, MAX_BODY).toString("utf8");
-                settle(() => resolve({ kind: "response", status: res.statusCode ?? 0, body }));
+                const latencyMs = elapsed();
+                const header = res.headers[APP_VERSION_HEADER];
+                const appVersion = (Array.isArray(header) ? header[0] : header)?.trim();
+                settle(() =>
+                    resolve({ kind: "response", status: res.statusCode ?? 0, body, latencyMs, ...(appVersion ? { appVersion } : {}) }),
+                );
             });
             res.on("error", (err) => fail(err));
             // A connection that closes mid-body without an error event still ends the request.
@@ -146,8 +175,8 @@ function requestOnce(target: Target, agent: http.Agent, timeoutMs: number, signa
         const fail = (err: Error) =>
             settle(() => {
                 if (signal.aborted && !timedOut) reject(new Cancelled());
-                else if (timedOut) resolve({ kind: "error", error: "timeout", message: `no complete answer within ${timeoutMs} ms` });
-                else resolve({ kind: "error", error: "connection", message: describe(err) });
+                else if (timedOut) resolve({ kind: "error", error: "timeout", message: `no complete answer within ${timeoutMs} ms`, latencyMs: elapsed() });
+                else resolve({ kind: "error", error: "connection", message: describe(err), latencyMs: elapsed() });
             });
         req.on("error", fail);
         // The timeout covers the whole exchange (connect, headers and body), not just idle time.

@@ -1,0 +1,96 @@
+/**
+ * A stage on live traffic: one bounded sample of requests (verifier/sampler.ts) fed, request by
+ * request, to the stage's judgment (rollout/stage.ts), stopping as soon as it has decided. Every
+ * request is handed to `onRecord` (the samples file) in the order the judgment saw it.
+ */
+import { parseAddress } from "../model/verify";
+import { sample, type Target } from "../verifier/sampler";
+import {
+    addRecord,
+    concludeStage,
+    initialStage,
+    snapshot,
+    splitPlanOf,
+    stageProgress,
+    toRecord,
+    type RequestRecord,
+    type SampleTarget,
+    type StageOutcome,
+    type StageSnapshot,
+    type StageSpec,
+} from "./stage";
+
+/** Where a sample goes, as the stack's `verify` settings and outputs give it. */
+export interface HttpTarget {
+    url: string;
+    /** Host header (default: the URL's host). */
+    host?: string;
+    /** Ingress host:port to connect to (default: resolve the URL's host). */
+    address?: string;
+}
+
+/** The sampler's bounds for one stage (the request count is the stage's own `maxRequests`). */
+export interface SampleBudget {
+    timeLimitMs: number;
+    timeoutMs: number;
+    concurrency: number;
+}
+
+export interface RunStageOptions {
+    spec: StageSpec;
+    target: HttpTarget;
+    budget: SampleBudget;
+    /** Stops the sample (SIGINT/SIGTERM); the stage then ends "interrupted" unless it had decided. */
+    signal?: AbortSignal;
+    onRecord?: (r: RequestRecord) => void;
+    /** Called at most every `progressMs` with the stage as it stands. */
+    onProgress?: (s: StageSnapshot) => void;
+    progressMs?: number;
+}
+
+export function describeTarget(t: HttpTarget): SampleTarget {
+    return { url: t.url, host: t.host ?? new URL(t.url).host, ...(t.address !== undefined ? { address: t.address } : {}) };
+}
+
+export function samplerTarget(t: HttpTarget): Target {
+    return {
+        url: new URL(t.url),
+        ...(t.host !== undefined ? { host: t.host } : {}),
+        ...(t.address !== undefined ? { address: parseAddress(t.address) } : {}),
+    };
+}
+
+/** Runs one stage on live traffic. Never throws on network trouble: that is part of the verdict. */
+export async function runStage(o: RunStageOptions): Promise<StageOutcome> {
+    const { spec } = o;
+    const plan = splitPlanOf(spec);
+    let state = initialStage(spec);
+    const started = process.hrtime.bigint();
+    const every = o.progressMs ?? 250;
+    let lastProgress = 0;
+    const progress = (force: boolean) => {
+        if (!o.onProgress) return;
+        const now = Date.now();
+        if (!force && now - lastProgress < every) return;
+        lastProgress = now;
+        o.onProgress(snapshot(spec, plan, state));
+    };
+    const requests = await sample({
+        target: samplerTarget(o.target),
+        maxRequests: spec.maxRequests,
+        timeLimitMs: o.budget.timeLimitMs,
+        timeoutMs: o.budget.timeoutMs,
+        concurrency: o.budget.concurrency,
+        ...(o.signal ? { signal: o.signal } : {}),
+        onOutcome: (outcome) => {
+            const t = Math.round(Number(process.hrtime.bigint() - started) / 1e3) / 1e3;
+            const record = toRecord(outcome, t);
+            state = addRecord(spec, plan, state, record);
+            o.onRecord?.(record);
+            progress(false);
+            return stageProgress(plan, state).decision !== "continue";
+        },
+    });
+    progress(true);
+    return concludeStage(spec, plan, state, requests, describeTarget(o.target));
+}
