@@ -11,9 +11,10 @@ import { parseArgs } from "node:util";
 import { VERIFY } from "../model/contract";
 import { kubeCluster } from "./cluster";
 import { runRollout, type Interrupts, type RolloutDeps, type RolloutRequest, type RolloutResult } from "./driver";
-import { checkHealthSettings, DEFAULT_HEALTH_SETTINGS, type HealthSettings } from "./judge";
+import { DEFAULT_HEALTH_SETTINGS } from "./judge";
 import { InputError, parseSteps, ROLLOUT_DEFAULTS } from "./plan";
 import { CommandReporter, LineFile, markdownSummary } from "./report";
+import { loadSettings } from "./settingsFile";
 import { runStage } from "./sampling";
 import { openLocalWorkspace } from "./workspace";
 
@@ -73,30 +74,6 @@ function number(flag: string, raw: string | undefined, integer: boolean, min: nu
         throw new InputError(`--${flag} must be ${integer ? "a whole number" : "a number"} from ${min} to ${max}, got ${JSON.stringify(raw)}`);
     }
     return x;
-}
-
-/** Health settings: the defaults, a --settings file over them, --alpha over that. */
-export function loadSettings(file: string | undefined, alpha: number | undefined): HealthSettings {
-    let settings: HealthSettings = DEFAULT_HEALTH_SETTINGS;
-    if (file !== undefined) {
-        let parsed: unknown;
-        try {
-            parsed = JSON.parse(fs.readFileSync(file, "utf8"));
-        } catch (e) {
-            throw new InputError(`--settings ${file}: ${(e as Error).message}`);
-        }
-        if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new InputError(`--settings ${file}: expected a JSON object`);
-        const known = Object.keys(DEFAULT_HEALTH_SETTINGS);
-        for (const k of Object.keys(parsed)) if (!known.includes(k)) throw new InputError(`--settings ${file}: unknown setting "${k}" (known: ${known.join(", ")})`);
-        const p = parsed as Partial<HealthSettings>;
-        settings = { ...settings, ...p, absolute: { ...settings.absolute, ...(p.absolute ?? {}) } };
-    }
-    if (alpha !== undefined) settings = { ...settings, alpha };
-    try {
-        return checkHealthSettings(settings);
-    } catch (e) {
-        throw new InputError(`judge settings: ${(e as Error).message}`);
-    }
 }
 
 export function parseCli(argv: string[]): Parsed {
@@ -203,7 +180,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const signals = trapSignals(
         (signal, count) => reporter.event({ type: "interrupt", signal, count }),
         (code) => {
-            reporter.close();
+            void reporter.close();
             process.exit(code);
         },
     );
@@ -222,7 +199,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         result = await runRollout({ ...parsed.request, command: "npm run rollout --" }, deps);
     } finally {
         signals.dispose();
-        reporter.close();
+        await reporter.close();
     }
     if (result.status === "invalid") {
         io.stderr.write(`rollout: ${result.message}\n`);

@@ -20,10 +20,10 @@
  */
 import { revisionName, type ConfigContext } from "../model";
 import type { HealthSettings } from "./judge";
-import { checkStage, InputError, planRollout, type RolloutOptions, type RolloutPlan } from "./plan";
+import { candidatePercent, checkStage, InputError, planRollout, type RolloutOptions, type RolloutPlan } from "./plan";
 import type { HttpTarget, RunStageOptions, SampleBudget } from "./sampling";
 import type { RequestRecord, StageOutcome, StageSnapshot, StageSpec } from "./stage";
-import { candidatePercent, StackNotFoundError, type ClusterView, type RolloutWorkspace } from "./workspace";
+import { StackNotFoundError, type ClusterView, type RolloutWorkspace } from "./workspace";
 
 export type ExitCode = 0 | 1 | 2 | 3 | 130 | 143;
 

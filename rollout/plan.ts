@@ -27,11 +27,13 @@ import {
     type ConfigContext,
     type RawConfig,
     type RolloutConfig,
+    type TrafficTarget,
 } from "../model";
 import { planHealth, type HealthPlan, type HealthSettings } from "./judge";
 import type { HttpTarget, SampleBudget } from "./sampling";
+import type { TestSettings } from "../verifier/sequential";
 import type { StageSpec } from "./stage";
-import { candidatePercent, type StackOutputs } from "./workspace";
+import type { StackOutputs } from "./workspace";
 
 /** The share of the rollout's α that the split tests get (the health judge gets the rest). */
 export const SPLIT_ALPHA_SHARE = 0.1;
@@ -46,6 +48,12 @@ export const ROLLOUT_DEFAULTS = {
     timeLimitSeconds: 300,
     timeoutMs: VERIFY.defaults.timeoutMs,
 } as const;
+
+/** The candidate's percent in a traffic table (the entry tagged `candidate`), or undefined. */
+export function candidatePercent(traffic: readonly TrafficTarget[] | undefined): number | undefined {
+    const entry = traffic?.find((t) => t.tag === TAGS.candidate);
+    return entry === undefined ? undefined : (entry.percent ?? 0);
+}
 
 /** Bad input: nothing has changed (exit 2). */
 export class InputError extends Error {}
@@ -103,6 +111,26 @@ export function parseSteps(text: string): number[] {
         if (!/^-?\d+$/.test(p)) throw new InputError(`--steps: "${p}" is not a whole number (e.g. --steps 10,25,50,100)`);
         return Number(p);
     });
+}
+
+/**
+ * How the rollout's α is shared (see the file comment): the split tests of the stages at
+ * 0 < percent < 100 get SPLIT_ALPHA_SHARE of it, evenly; the health judge the rest (all of it
+ * when there is no such stage).
+ */
+export function alphaPlan(judged: readonly number[], total: number): AlphaPlan {
+    const splitTests = judged.filter((p) => p > 0 && p < 100).length;
+    return {
+        total,
+        health: splitTests > 0 ? total * (1 - SPLIT_ALPHA_SHARE) : total,
+        splitEach: splitTests > 0 ? (total * SPLIT_ALPHA_SHARE) / splitTests : 0,
+        splitTests,
+    };
+}
+
+/** The split test's settings at a percent: its α slice, or the verifier's α for a 0%/100% check (which cannot raise a false alarm). */
+export function splitSettingsAt(percent: number, alpha: AlphaPlan): TestSettings {
+    return { alpha: percent > 0 && percent < 100 ? alpha.splitEach : VERIFY.defaults.alpha, power: SPLIT_POWER, delta: SPLIT_DELTA };
 }
 
 /** The steps to take, checked; `allowed` empty allows any percent. */
@@ -255,19 +283,16 @@ export function planRollout({ options, raw, ctx, outputs }: PlanInput): RolloutP
     }
     const resume = current > 0;
     const judged = resume ? [current, ...steps] : steps;
-    const splitTests = judged.filter((p) => p > 0 && p < 100).length;
-    const total = options.settings.alpha;
-    const healthAlpha = splitTests > 0 ? total * (1 - SPLIT_ALPHA_SHARE) : total;
-    const splitEach = splitTests > 0 ? (total * SPLIT_ALPHA_SHARE) / splitTests : 0;
+    const alpha = alphaPlan(judged, options.settings.alpha);
     let health: HealthPlan;
     try {
-        health = planHealth(judged, { ...options.settings, alpha: healthAlpha });
+        health = planHealth(judged, { ...options.settings, alpha: alpha.health });
     } catch (e) {
         throw new InputError((e as Error).message);
     }
     const versions = { stable: config.stableVersion, candidate: config.candidateVersion };
     const cap = (n: number) => (options.maxRequests !== undefined ? Math.min(n, options.maxRequests) : n);
-    const splitSettings = (percent: number) => ({ alpha: percent > 0 && percent < 100 ? splitEach : VERIFY.defaults.alpha, power: SPLIT_POWER, delta: SPLIT_DELTA });
+    const splitSettings = (percent: number) => splitSettingsAt(percent, alpha);
     const darkLaunch: StageSpec = {
         kind: "dark-launch",
         label: "dark launch",
@@ -301,7 +326,7 @@ export function planRollout({ options, raw, ctx, outputs }: PlanInput): RolloutP
         current,
         steps,
         resume,
-        alpha: { total, health: healthAlpha, splitEach, splitTests },
+        alpha,
         health,
         darkLaunch,
         stages,

@@ -390,12 +390,13 @@ export class CommandReporter implements Reporter {
         this.o.samples?.write({ type: "request", stage: index, ...r } satisfies SamplesLine);
     }
 
-    /** Stops timers and flushes files (on exit). */
-    close(): void {
+    /** Stops timers and flushes files (on exit); resolves once the log is written. */
+    close(): Promise<void> {
         if (this.upTimer) clearInterval(this.upTimer);
         this.setBlock([]);
         this.o.samples?.close();
-        this.logStream?.end();
+        const log = this.logStream;
         this.logStream = undefined;
+        return log ? new Promise((resolve) => log.end(resolve)) : Promise.resolve();
     }
 }

@@ -11,7 +11,7 @@ import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CONFIG_KEYS, DEFAULTS, PROJECT, TAGS, TYPES, type RawConfig, type TrafficTarget } from "../model";
+import { CONFIG_KEYS, DEFAULTS, PROJECT, TYPES, type RawConfig, type TrafficTarget } from "../model";
 
 /** What a stack's outputs say about the deployed rollout (index.ts exports these). */
 export interface StackOutputs {
@@ -65,12 +65,6 @@ export interface ClusterView {
 }
 
 export class StackNotFoundError extends Error {}
-
-/** The candidate's percent in a traffic table (the entry tagged `candidate`), or undefined. */
-export function candidatePercent(traffic: readonly TrafficTarget[] | undefined): number | undefined {
-    const entry = traffic?.find((t) => t.tag === TAGS.candidate);
-    return entry === undefined ? undefined : (entry.percent ?? 0);
-}
 
 const KEY = (key: string) => `${PROJECT}:${key}`;
 

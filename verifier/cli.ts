@@ -37,13 +37,31 @@ output:
   --json                  print one JSON object instead of the report
   --help                  this text
 
+replay (re-judge a rollout's recorded requests, from \`npm run rollout\`'s samples file):
+  --replay FILE           judge every stage in FILE again (no request is sent)
+  --stage N               only stage N (0 is the dark launch)
+  --settings FILE         the health judge's settings as JSON (rollout/judge/settings.ts); default: as recorded
+  --alpha A               the whole rollout's α (re-plans its spending over the recorded steps)
+  exit status: 0 every replayed stage passes, 1 one fails, 2 otherwise
+
 exit status: 0 match, 1 mismatch, 2 usage error or could not judge (nothing reachable, too many errors,
              or the budget ran out before the test had the power asked for)
 `;
 
 export class UsageError extends Error {}
 
-export type Parsed = { help: true } | { help: false; json: boolean; options: VerifyOptions };
+export type Parsed =
+    | { help: true }
+    | { help: false; json: boolean; options: VerifyOptions }
+    | { help: false; json: boolean; replay: ReplayFlags };
+
+/** `--replay` and its flags, as given (files are read when it runs). */
+export interface ReplayFlags {
+    file: string;
+    stage?: number;
+    settingsFile?: string;
+    alpha?: number;
+}
 
 const VERSION_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -95,6 +113,9 @@ export function parseCli(argv: string[]): Parsed {
                 "max-error-rate": { type: "string" },
                 json: { type: "boolean" },
                 help: { type: "boolean", short: "h" },
+                replay: { type: "string" },
+                stage: { type: "string" },
+                settings: { type: "string" },
             },
         }));
     } catch (e) {
@@ -102,6 +123,18 @@ export function parseCli(argv: string[]): Parsed {
     }
     if (values.help === true) return { help: true };
     const str = (k: string) => values[k] as string | undefined;
+    if (str("replay") !== undefined) {
+        const other = ["url", "host", "address", "expect", "power", "min-effect", "max-requests", "time-limit", "timeout-ms", "concurrency", "max-error-rate"].filter((k) => values[k] !== undefined);
+        if (other.length > 0) throw new UsageError(`--replay judges recorded requests: --${other[0]} does not apply (use --stage, --settings, --alpha, --json)`);
+        const stage = number("stage", str("stage"), true);
+        const alpha = number("alpha", str("alpha"), false);
+        return {
+            help: false,
+            json: values.json === true,
+            replay: { file: str("replay") as string, ...(stage !== undefined ? { stage } : {}), ...(str("settings") !== undefined ? { settingsFile: str("settings") } : {}), ...(alpha !== undefined ? { alpha } : {}) },
+        };
+    }
+    for (const k of ["stage", "settings"]) if (values[k] !== undefined) throw new UsageError(`--${k} goes with --replay FILE`);
     if (str("url") === undefined) throw new UsageError("--url is required");
     if (str("expect") === undefined) throw new UsageError("--expect is required (e.g. --expect v1=50,v2=50)");
     const options: VerifyOptions = {
@@ -134,6 +167,21 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
     if (parsed.help) {
         out(USAGE);
         return 0;
+    }
+    if ("replay" in parsed) {
+        try {
+            // Loaded here: the deploy gate's verification never needs the health judge.
+            const { runReplay } = require("./replay") as typeof import("./replay");
+            const { loadSettings } = require("../rollout/settingsFile") as typeof import("../rollout/settingsFile");
+            const r = parsed.replay;
+            const settings = r.settingsFile !== undefined || r.alpha !== undefined ? loadSettings(r.settingsFile, r.alpha) : undefined;
+            const { text, exitCode } = runReplay({ file: r.file, ...(r.stage !== undefined ? { stage: r.stage } : {}), ...(settings ? { settings } : {}) }, parsed.json);
+            out(text);
+            return exitCode;
+        } catch (e) {
+            err(`verify: --replay ${parsed.replay.file}: ${(e as Error).message}\n`);
+            return 2;
+        }
     }
     let result;
     try {
