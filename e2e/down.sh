@@ -13,7 +13,9 @@
 #   4. the network namespace, and with it the veth pair, the pod bridge and
 #      every iptables rule kube-proxy and the CNI plugins made (they live in
 #      the namespace; the harness adds none to the host);
-#   5. /run/containerd, when containerd made it (its shims' sockets go there).
+#   5. the host paths the node writes to regardless of its config, when up.sh
+#      saw them made: /run/containerd (shim sockets), /var/lib/kubelet
+#      (device-plugin socket), /var/log/containers (log links), /var/lib/cni.
 # It ends with a check of all of that and exits non-zero naming what is left.
 #
 # E2E_WIPE=1 also removes the API server's etcd data and the Pulumi file
@@ -25,18 +27,20 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 stop_daemons() {
-  local i
+  local d
   # Not a DAEMONS member: up.sh runs it only while dockerd pushes the base image.
   stop_daemon registry-forwarder 2
-  # All of them, whatever E2E_DATAPLANE says now.
-  for ((i = ${#ALL_DAEMONS[@]} - 1; i >= 0; i--)); do
-    case ${ALL_DAEMONS[i]} in
+  # All of them (whatever E2E_DATAPLANE says now) at once: nothing is kept, so
+  # the order does not matter, and one by one took half a minute.
+  for d in "${ALL_DAEMONS[@]}"; do
+    case $d in
       # Knative's servers drain for their full grace period on SIGTERM (for
       # in-cluster load balancers: ~30-40s); nothing here needs draining.
-      kn-*) stop_daemon "${ALL_DAEMONS[i]}" 2 ;;
-      *) stop_daemon "${ALL_DAEMONS[i]}" ;;
+      kn-*) stop_daemon "$d" 2 & ;;
+      *) stop_daemon "$d" & ;;
     esac
   done
+  wait
 }
 
 # cgroup_pids: every PID in CGROUP_ROOT's subtree, in any hierarchy.
@@ -99,12 +103,17 @@ remove_netns() {
   ip link del "$VETH_HOST" 2>/dev/null || true
 }
 
-remove_run_containerd() {
-  if [ -f "$RUN_DIR/run-containerd-is-ours" ]; then
-    # Only while no other containerd uses it (its socket would be there).
-    if [ ! -S /run/containerd/containerd.sock ]; then rm -rf /run/containerd; fi
-    rm -f "$RUN_DIR/run-containerd-is-ours"
-  fi
+# The host paths up.sh found missing and the node then made (HOST_DIRS).
+remove_host_dirs() {
+  [ -f "$HOST_DIRS_FILE" ] || return 0
+  local h
+  while read -r h; do
+    [[ " ${HOST_DIRS[*]} " == *" $h "* ]] || continue   # only the known ones, whatever the file says
+    # /run/containerd only while no other containerd uses it (its socket would be there).
+    [ "$h" = /run/containerd ] && [ -S /run/containerd/containerd.sock ] && continue
+    rm -rf "$h"
+  done < "$HOST_DIRS_FILE"
+  rm -f "$HOST_DIRS_FILE"
 }
 
 # leftovers: what teardown.test.ts checks, in one place, printed one per line.
@@ -139,7 +148,7 @@ main() {
     log "WARNING: mounts left under $RUN_DIR; not removing $NODE_DIR"
   fi
   remove_netns
-  remove_run_containerd
+  remove_host_dirs
   rm -f "$RUN_DIR/profile"
   if [ "${E2E_WIPE:-0}" = 1 ]; then
     rm -rf "$RUN_DIR/etcd-data" "$RUN_DIR/state" "$RUN_DIR/kcm-certs"

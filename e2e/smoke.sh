@@ -276,8 +276,9 @@ scratch_program() {
   for f in Pulumi.yaml Pulumi.e2e.yaml index.ts package.json tsconfig.json tsconfig.pulumi.json; do
     [ -f "$REPO_DIR/$f" ] && cp "$REPO_DIR/$f" "$dir/"
   done
-  cp -r "$REPO_DIR/components" "$REPO_DIR/apps" "$dir/"
-  [ -d "$REPO_DIR/model" ] && cp -r "$REPO_DIR/model" "$dir/"
+  for f in model components verifier apps; do
+    [ -d "$REPO_DIR/$f" ] && cp -r "$REPO_DIR/$f" "$dir/"
+  done
   ln -s "$REPO_DIR/node_modules" "$dir/node_modules"
 }
 
@@ -360,7 +361,7 @@ program_without_credentials() {
   kubectl -n "$PROG_NS" get pods >&2 || true
   local why
   why=$(kubectl -n "$PROG_NS" get pods -o jsonpath='{range .items[*]}{.status.containerStatuses[*].state.waiting.reason}{": "}{.status.containerStatuses[*].state.waiting.message}{"\n"}{end}' | grep -m1 ImagePull || true)
-  log "  a revision pod: ${why:0:300}"
+  log "  a revision pod: ${why%%:*}: ...${why: -150}"
   [[ "$why" == *"no basic auth credentials"* ]] || die "expected the pods to fail with 'no basic auth credentials', got: ${why:-nothing}"
   kubectl -n "$PROG_NS" get revisions -o jsonpath='{range .items[*]}{.metadata.name}{": "}{.status.conditions[?(@.type=="Ready")].reason}{" — "}{.status.conditions[?(@.type=="Ready")].message}{"\n"}{end}' >&2 || true
   DOCKER_CONFIG=$dc pulumi destroy --stack "$STACK" --yes --non-interactive > "$LOGS/smoke-program-nocreds-destroy.log" 2>&1 || die "pulumi destroy (no credentials) failed"

@@ -637,9 +637,11 @@ EOF
 start_containerd() {
   if ! alive containerd; then
     rm -f "$NODE_DIR/containerd/containerd.sock"
-    # containerd v2 puts its shims' sockets under /run/containerd/s whatever
-    # its state dir: remember whether that directory was ours to remove.
-    [ -e /run/containerd ] || touch "$RUN_DIR/run-containerd-is-ours"
+    # Which of the host paths the node writes to are ours to remove (HOST_DIRS).
+    local h
+    for h in "${HOST_DIRS[@]}"; do
+      [ -e "$h" ] || grep -qx "$h" "$HOST_DIRS_FILE" 2>/dev/null || echo "$h" >> "$HOST_DIRS_FILE"
+    done
     start_in_ns containerd "$CUR/containerd" --config "$NODE_DIR/containerd/config.toml"
     move_to_cgroup "$(pid_of containerd)" containerd
   fi
@@ -663,7 +665,8 @@ start_kubelet() {
     check_port kubelet "$KUBELET_PORT"
     make_cgroup_root
     start_in_ns kubelet "$CUR/kubelet" --config="$NODE_DIR/kubelet/config.yaml" --kubeconfig="$KUBECONFIG" \
-      --hostname-override="$NODE_NAME" --node-ip="$NODE_IP" --root-dir="$NODE_DIR/kubelet/root"
+      --hostname-override="$NODE_NAME" --node-ip="$NODE_IP" --root-dir="$NODE_DIR/kubelet/root" \
+      --cert-dir="$NODE_DIR/kubelet/pki"
   fi
   wait_until kubelet 120 node_ready
   log "kubelet up (pid $(pid_of kubelet)), node $NODE_NAME Ready"

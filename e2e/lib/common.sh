@@ -34,6 +34,12 @@ NODE_NAME=e2e-node
 # cgroupRoot), with containerd and its shims beside them: down.sh removes it.
 CGROUP_ROOT=/$NETNS
 NODE_DIR=$RUN_DIR/node                   # containerd, kubelet and CNI state (wiped by down.sh)
+# Host paths the node writes to whatever it is told: containerd v2's shim
+# sockets (/run/containerd/s), kubelet's device-plugin socket and container log
+# links, libcni's result cache. up.sh records those it had to create
+# (HOST_DIRS_FILE), down.sh removes exactly those.
+HOST_DIRS=(/run/containerd /var/lib/kubelet /var/log/containers /var/lib/cni)
+HOST_DIRS_FILE=$RUN_DIR/host-dirs-ours
 
 # Ports, derived from one base so that a second harness (or another test
 # suite) can move out of the way with E2E_PORT_BASE. Most listen on 127.0.0.1
