@@ -129,7 +129,7 @@ class LocalRolloutWorkspace implements RolloutWorkspace {
     async setPercent(percent: number): Promise<void> {
         // --type int keeps `rolloutPercent: 25` an integer in the stack file (Automation API's
         // setConfig would write the string "25").
-        await this.cli(["config", "set", "--type", "int", "--stack", this.stackName, KEY("rolloutPercent"), "--", String(percent)]);
+        await this.cli(["config", "set", "--type", "int", "--stack", this.stackName, KEY("rolloutPercent"), String(percent)]);
     }
 
     async up(options: UpOptions): Promise<UpResult> {
@@ -167,9 +167,12 @@ class LocalRolloutWorkspace implements RolloutWorkspace {
 
     async appliedTraffic(): Promise<TrafficTarget[] | undefined> {
         const state = await this.stack.exportStack();
-        const resources = (state.deployment?.resources ?? []) as { type: string; delete?: boolean; outputs?: { spec?: { traffic?: TrafficTarget[] } } }[];
+        type Traffic = { spec?: { traffic?: TrafficTarget[] } };
+        const resources = (state.deployment?.resources ?? []) as { type: string; delete?: boolean; outputs?: Traffic; inputs?: Traffic }[];
+        // The traffic patch (components/knative/service.ts): its outputs are the live object after
+        // the server-side apply; its inputs what was sent.
         const patch = resources.find((r) => r.type === TYPES.servicePatch && !r.delete);
-        return patch?.outputs?.spec?.traffic;
+        return patch?.outputs?.spec?.traffic ?? patch?.inputs?.spec?.traffic;
     }
 }
 
@@ -184,6 +187,9 @@ export async function openLocalWorkspace(stackName: string, workDir: string): Pr
         stack = await LocalWorkspace.selectStack({ stackName, workDir });
     } catch (e) {
         const message = (e as Error).message;
+        if (/ENOENT/.test(message) && /spawn pulumi|pulumi version/.test(message)) {
+            throw new Error(`the Pulumi CLI was not found on PATH: install it (https://www.pulumi.com/docs/iac/download-install/) and log in to the stack's backend`);
+        }
         if (/no stack named|not found|does not exist/i.test(message)) {
             throw new StackNotFoundError(
                 `stack "${stackName}" does not exist on this backend (pulumi stack ls lists the stacks; pulumi stack init ${stackName} creates one)`,
