@@ -148,6 +148,9 @@ export interface RolloutRequest extends Omit<RolloutOptions, "settings"> {
     command?: string;
 }
 
+/** How long a stage may wait for its first answer before sampling (a revision scaled to zero). */
+export const WARM_UP_MS = 60_000;
+
 const emptyTimings = (): Timings => ({ totalMs: 0, upMs: 0, judgeMs: 0, ups: 0 });
 
 export function summarizePlan(plan: RolloutPlan): PlanSummary {
@@ -326,6 +329,7 @@ class Run {
             spec,
             target,
             budget,
+            warmUpMs: WARM_UP_MS,
             signal: this.deps.interrupts.first,
             onRecord: (r) => this.deps.reporter.record(index, r),
             onProgress: (snapshot) => this.emit({ type: "progress", index, snapshot }),

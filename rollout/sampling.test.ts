@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { sample, type Outcome } from "../verifier/sampler";
 import { DEFAULT_HEALTH_SETTINGS, planHealth } from "./judge";
 import { alphaPlan, splitSettingsAt } from "./plan";
-import { runStage } from "./sampling";
+import { runStage, warmUp } from "./sampling";
 import type { RequestRecord, StageSpec } from "./stage";
 
 describe("rollout sampling on loopback HTTP", function () {
@@ -30,6 +30,7 @@ describe("rollout sampling on loopback HTTP", function () {
             if (host.startsWith("header.")) return res.writeHead(503, { "x-app-version": "v3" }).end("upstream failed\n");
             if (host.startsWith("hello.")) return hello("v2", { "X-App-Version": " v9 " });
             if (host.startsWith("never.")) return; // never answers
+            if (host.startsWith("cold.")) return n < 3 ? res.writeHead(503).end("starting\n") : hello("v3");
             if (!m) return res.writeHead(404).end("no route\n");
             const [, kind, share] = m;
             const candidate = kind === "tag" || kind === "badtag" || (n * Number(share)) % 100 < Number(share);
@@ -129,6 +130,16 @@ describe("rollout sampling on loopback HTTP", function () {
         // A host with no route (404, no version) cannot pass: nothing is attributed to the candidate.
         const none = await runStage({ spec: dark, target: target("nowhere.test"), budget });
         expect(none.verdict).to.equal("fail");
+    });
+
+    it("warms up one request at a time until the first 2xx; the warm-up is neither judged nor recorded", async () => {
+        const w = await warmUp(target("cold.test"), 5000, 1000);
+        expect(w).to.deep.equal({ ok: true, requests: 4 });
+        const records: RequestRecord[] = [];
+        const o = await runStage({ spec: dark, target: target("cold.test"), budget, warmUpMs: 5000, onRecord: (r) => records.push(r) });
+        expect(o.verdict, o.reasons.join("\n")).to.equal("pass");
+        expect(records.every((r) => r.status === 200)).to.equal(true);
+        expect(await warmUp(target("never.test"), 300, 100)).to.include({ ok: false });
     });
 
     it("a stage stopped by its signal before deciding is interrupted, never a pass", async () => {

@@ -46,6 +46,27 @@ export interface RunStageOptions {
     /** Called at most every `progressMs` with the stage as it stands. */
     onProgress?: (s: StageSnapshot) => void;
     progressMs?: number;
+    /**
+     * Before the judged sample: requests one at a time until one is answered 2xx, for at most this
+     * long (a revision scaled to zero starts on the first request; its cold start is the platform's,
+     * not the candidate's). Not judged, not recorded. 0 or unset: no warm-up.
+     */
+    warmUpMs?: number;
+}
+
+/** Requests one at a time until an answer is 2xx or the time is up; how many it took. */
+export async function warmUp(target: HttpTarget, timeLimitMs: number, timeoutMs: number, signal?: AbortSignal): Promise<{ ok: boolean; requests: number }> {
+    let ok = false;
+    const r = await sample({
+        target: samplerTarget(target),
+        maxRequests: 1000,
+        timeLimitMs,
+        timeoutMs: Math.min(timeoutMs, timeLimitMs),
+        concurrency: 1,
+        ...(signal ? { signal } : {}),
+        onOutcome: (o) => (ok = o.kind === "response" && o.status >= 200 && o.status < 300),
+    });
+    return { ok, requests: r.completed };
 }
 
 export function describeTarget(t: HttpTarget): SampleTarget {
@@ -63,6 +84,7 @@ export function samplerTarget(t: HttpTarget): Target {
 /** Runs one stage on live traffic. Never throws on network trouble: that is part of the verdict. */
 export async function runStage(o: RunStageOptions): Promise<StageOutcome> {
     const { spec } = o;
+    if (o.warmUpMs) await warmUp(o.target, o.warmUpMs, o.budget.timeoutMs, o.signal);
     const plan = splitPlanOf(spec);
     let state = initialStage(spec);
     const started = process.hrtime.bigint();
