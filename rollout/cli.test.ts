@@ -12,6 +12,8 @@ import { main as verifyMain } from "../verifier/cli";
 import { main, parseCli, USAGE } from "./cli";
 import type { RolloutEvent } from "./driver";
 import { FakeStack, fakeDeps } from "./fakes";
+import { runRollout } from "./driver";
+import { CommandReporter } from "./report";
 import { DEFAULT_HEALTH_SETTINGS } from "./judge";
 
 function capture() {
@@ -158,6 +160,36 @@ describe("rollout command", function () {
         expect(r.out).to.match(/time: .* pulumi up .* \(2 updates\), judging/);
         expect(r.out).to.include(`re-judge: npm run verify -- --replay ${samples}`);
         expect(fs.readFileSync(samples.replace(/\.samples\.jsonl$/, ".pulumi.log"), "utf8")).to.include("ServicePatch");
+    });
+});
+
+describe("rollout live view on a terminal", () => {
+    it("redraws a status block in place (step, requests, split, per-revision figures, tests) and prints events above it", async () => {
+        let text = "";
+        const out = Object.assign(new PassThrough(), { isTTY: true, columns: 160 });
+        out.on("data", (d) => (text += d));
+        const reporter = new CommandReporter({ out, json: false });
+        const stack = new FakeStack();
+        const deps = fakeDeps(stack, { reporter });
+        // Progress after every request of the synthetic stages would be a lot: the fake emits none,
+        // so feed the reporter one snapshot by hand through a stage of the real judge.
+        const r = await runRollout({ stack: "dev", steps: [10], settings: DEFAULT_HEALTH_SETTINGS, timeLimitSeconds: 60, timeoutMs: 1000 }, {
+            ...deps,
+            runStage: async (o) => {
+                const outcome = await fakeDeps(stack).runStage(o);
+                const { snapshot, splitPlanOf, initialStage } = await import("./stage");
+                o.onProgress?.(snapshot(o.spec, splitPlanOf(o.spec), initialStage(o.spec)));
+                return outcome;
+            },
+        });
+        await reporter.close();
+        expect(r.exitCode).to.equal(0);
+        expect(text).to.include("\x1b[");
+        expect(text).to.match(/step 1 of 1 \(10%\) · 0 of at most [\d,]+ requests · [\d.]+ s · decision: continue/);
+        expect(text).to.match(/split {6}v2 0\.0% \[0\.0, 100\.0\] \(expected 90\) · v3 0\.0%/);
+        expect(text).to.match(/candidate +no answers/);
+        expect(text).to.match(/· error rate, candidate − stable: abort above 1\.00%, pass below 2\.00%: undecided/);
+        expect(text).to.match(/step 1 of 1 \(10%\): PASS after/);
     });
 });
 
