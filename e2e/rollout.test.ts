@@ -16,8 +16,11 @@
  * side comparison at the first step is what stops the candidate; with the defaults the dark launch
  * would stop both (a 10% error rate is above its 1%, a 110 ms median above its 100 ms).
  *
- * Environment: E2E_ROLLOUT_STACK (default e2e) and E2E_ROLLOUT_NAMESPACE (default revs) to run next
- * to another suite on the same harness.
+ * Its own stack and namespace (E2E_ROLLOUT_STACK, E2E_ROLLOUT_NAMESPACE, default rollout-e2e both),
+ * so it runs before or after the scenario suite (stack e2e, namespace revs) on the same harness:
+ * the program refuses a namespace it does not own, so a leftover one of an earlier run is deleted
+ * first. The verify gate needs the command provider (pulumi-resource-command) on PATH or in
+ * PULUMI_HOME, as every stack with `verify` does.
  */
 import { expect } from "chai";
 import * as fs from "node:fs";
@@ -36,8 +39,8 @@ for (const name of ["E2E_INGRESS", "E2E_DOMAIN"]) {
 }
 const INGRESS = process.env.E2E_INGRESS!;
 const DOMAIN = process.env.E2E_DOMAIN!;
-const STACK = process.env.E2E_ROLLOUT_STACK ?? "e2e";
-const NS = process.env.E2E_ROLLOUT_NAMESPACE ?? "revs";
+const STACK = process.env.E2E_ROLLOUT_STACK ?? "rollout-e2e";
+const NS = process.env.E2E_ROLLOUT_NAMESPACE ?? "rollout-e2e";
 const SVC = "helloworld-python";
 const HOST = `${SVC}.${NS}.${DOMAIN}`;
 const URL_ = `http://${HOST}/`;
@@ -83,6 +86,9 @@ describe("real engine and data plane: the progressive rollout", function () {
     const looseDarkLaunch = path.join(dir, "loose-dark-launch.json");
 
     before(() => {
+        // A namespace left by an earlier run belongs to a stack that no longer exists.
+        const gone = sh("kubectl", ["delete", "namespace", NS, "--ignore-not-found", "--wait=true", "--timeout=180s"], dir);
+        if (gone.code !== 0) throw new Error(`kubectl delete namespace ${NS}: ${gone.out}`);
         stack.init();
         stack.useHarnessRegistry();
         config("namespace", NS);
@@ -113,7 +119,7 @@ describe("real engine and data plane: the progressive rollout", function () {
         expect(JSON.parse(raw.verify!)).to.deep.equal({ address: INGRESS, host: HOST });
         await ws.setPercent(0);
         expect(await ws.getPercent()).to.equal(0);
-        expect(fs.readFileSync(path.join(dir, `Pulumi.${STACK}.yaml`), "utf8")).to.match(/knative-rollout:rolloutPercent: 0\b/);
+        expect(fs.readFileSync(path.join(dir, `Pulumi.${STACK}.yaml`), "utf8")).to.match(/knative-rollout:rolloutPercent: "?0"?( |$)/m);
         const outputs = await ws.outputs();
         expect(outputs.candidateRevision).to.equal(`${SVC}-v3`);
         expect(outputs.tagUrls?.candidate).to.equal(`http://candidate-${SVC}.${NS}.${DOMAIN}`);
@@ -139,7 +145,7 @@ describe("real engine and data plane: the progressive rollout", function () {
         console.log(`      wall ${run.seconds.toFixed(1)} s; pulumi up ${(t.upMs / 1000).toFixed(1)} s (${t.ups}); judging ${(t.judgeMs / 1000).toFixed(1)} s`);
         console.log(fs.readFileSync(path.join(dir, "healthy.md"), "utf8").split("\n").filter((l) => l.startsWith("|")).map((l) => `      ${l}`).join("\n"));
         expectStandingAt(100, "v2", "v3");
-        expect(fs.readFileSync(path.join(dir, `Pulumi.${STACK}.yaml`), "utf8")).to.match(/knative-rollout:rolloutPercent: 100\b/);
+        expect(fs.readFileSync(path.join(dir, `Pulumi.${STACK}.yaml`), "utf8")).to.match(/knative-rollout:rolloutPercent: "?100"?( |$)/m);
     });
 
     it("3. a version failing every request is stopped at the dark launch and never receives user traffic (probed)", async () => {
