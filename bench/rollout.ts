@@ -16,7 +16,7 @@
  */
 import { parseArgs } from "node:util";
 import { appVersion, rolloutProcess, rolloutProject } from "../rollout/live";
-import { PulumiStack, requireHarnessEnv } from "../e2e/harness";
+import { PulumiStack, requireHarnessEnv, sh } from "../e2e/harness";
 import type { RolloutResult } from "../rollout/driver";
 
 const FLAGGER_INTERVAL_S = 60;
@@ -43,6 +43,9 @@ async function main(): Promise<void> {
     const dir = rolloutProject();
     appVersion(dir, "v3");
     const stack = new PulumiStack(dir, stackName);
+    // The program refuses a namespace it does not own: one left by an earlier run goes first.
+    const gone = sh("kubectl", ["delete", "namespace", ns, "--ignore-not-found", "--wait=true", "--timeout=180s"], dir);
+    if (gone.code !== 0) throw new Error(`kubectl delete namespace ${ns}: ${gone.out}`);
     stack.init();
     stack.useHarnessRegistry();
     const config = (k: string, v: string) => stack.config(k, v);
