@@ -30,10 +30,12 @@ stop_daemons() {
   local d
   # Not a DAEMONS member: up.sh runs it only while dockerd pushes the base image.
   stop_daemon registry-forwarder 2
-  # All of them (whatever E2E_DATAPLANE says now) at once: nothing is kept, so
-  # the order does not matter, and one by one took half a minute.
+  # All of them (whatever E2E_DATAPLANE says now), at once but for the API
+  # server and etcd, which go last (the API server's shutdown waits on etcd):
+  # nothing is kept, and one by one took half a minute.
   for d in "${ALL_DAEMONS[@]}"; do
     case $d in
+      etcd|kube-apiserver) ;;
       # Knative's servers drain for their full grace period on SIGTERM (for
       # in-cluster load balancers: ~30-40s); nothing here needs draining.
       kn-*) stop_daemon "$d" 2 & ;;
@@ -41,6 +43,8 @@ stop_daemons() {
     esac
   done
   wait
+  stop_daemon kube-apiserver
+  stop_daemon etcd
 }
 
 # cgroup_pids: every PID in CGROUP_ROOT's subtree, in any hierarchy.
@@ -130,7 +134,7 @@ leftovers() {
   for f in /proc/[0-9]*; do
     p=${f#/proc/}
     [ "$p" = $$ ] || [ "$p" = "$BASHPID" ] && continue
-    c=$(tr '\0' ' ' < "$f/cmdline" 2>/dev/null) || continue
+    c=$(tr '\0' ' ' 2>/dev/null < "$f/cmdline") || continue   # (it may be gone already)
     [[ $c == *"$RUN_DIR/"* ]] && echo "process $p mentions the run dir: ${c:0:160}"
   done
   netns_exists && echo "network namespace $NETNS"
