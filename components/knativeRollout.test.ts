@@ -96,8 +96,7 @@ describe("the program (under Pulumi mocks)", function () {
             "autoscaling.knative.dev/min-scale": "1",
             "autoscaling.knative.dev/max-scale": "5",
         });
-        // The Service resource applies the template as the manager the bootstrap created it as.
-        expect(service.inputs.metadata.annotations).to.deep.equal({ "pulumi.com/patchForce": "true", "pulumi.com/patchFieldManager": "knative-rollout-template" });
+        expect(service.inputs.metadata.annotations).to.deep.equal({ "pulumi.com/patchForce": "true" });
     });
 
     it("keeps the kubeconfig a secret, in the provider and in every resource that reads the cluster", async () => {
@@ -175,7 +174,7 @@ describe("the program (under Pulumi mocks)", function () {
         expect(patch.inputs.metadata.annotations).to.include({ "knative-rollout.dev/allowed-rollout-steps": "0,10,50,100" });
         const service = one(resources, TYPES.service);
         expect(service.inputs.metadata).not.to.have.property("labels");
-        expect(Object.keys(service.inputs.metadata.annotations)).to.have.members(["pulumi.com/patchForce", "pulumi.com/patchFieldManager"]);
+        expect(Object.keys(service.inputs.metadata.annotations)).to.deep.equal(["pulumi.com/patchForce"]);
     });
 
     it("moving a stack to another environment or step list changes only the traffic patch (and the plan)", async () => {

@@ -29,6 +29,17 @@ export function scratchProject(): string {
     return dir;
 }
 
+/** A new app version in a scratch project: a copy of apps/<from> that names itself <to>. */
+export function makeAppVersion(dir: string, from: string, to: string, edit: (source: string) => string = (x) => x): void {
+    const target = path.join(dir, "apps", to);
+    fs.rmSync(target, { recursive: true, force: true });
+    fs.cpSync(path.join(dir, "apps", from), target, { recursive: true });
+    for (const file of fs.readdirSync(target).filter((f) => f.endsWith(".py"))) {
+        const p = path.join(target, file);
+        fs.writeFileSync(p, edit(fs.readFileSync(p, "utf8").replace(new RegExp(`\\b${from}\\b`, "g"), to)));
+    }
+}
+
 export interface Run {
     code: number;
     /** stdout and stderr together, for messages. */

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { bootstrapService, decideBootstrap } from "./bootstrap";
+import { bootstrapOwnership, bootstrapService, decideBootstrap } from "./bootstrap";
 import type { KnativeObject } from "./knative";
 
 const want = { namespace: "revs", serviceName: "helloworld-python", stableRevision: "helloworld-python-v1" };
@@ -43,5 +43,13 @@ describe("bootstrap decision", () => {
             metadata: { name: "helloworld-python", namespace: "revs" },
             spec: { template, traffic: [{ revisionName: "helloworld-python-v1", percent: 100 }] },
         });
+    });
+
+    it("releases only the bootstrap's field ownership, and says when there is none to release", () => {
+        const entry = (manager: string) => ({ manager, operation: "Apply", fieldsV1: {} });
+        const owned = { metadata: { managedFields: [entry("knative-rollout-bootstrap"), entry("pulumi-kubernetes-1a2b"), entry("knative-rollout-traffic")] } };
+        expect(bootstrapOwnership(owned)).to.deep.equal([entry("pulumi-kubernetes-1a2b"), entry("knative-rollout-traffic")]);
+        expect(bootstrapOwnership({ metadata: { managedFields: [entry("pulumi-kubernetes-1a2b")] } })).to.equal(undefined);
+        expect(bootstrapOwnership(undefined)).to.equal(undefined);
     });
 });

@@ -11,7 +11,7 @@
  * re-created from the stable revision before anything else moves.
  */
 import { FIELD_MANAGERS, KNATIVE_SERVING, LABELS } from "./contract";
-import type { KnativeObject } from "./knative";
+import type { KnativeObject, ManagedFieldsEntry } from "./knative";
 import type { RevisionTemplate } from "./template";
 import type { TrafficTarget } from "./traffic";
 
@@ -70,9 +70,12 @@ export function bootstrapTraffic(stableRevision: string): TrafficTarget[] {
 }
 
 /**
- * The Service the bootstrap creates: the stable template, all traffic pinned to it. It is
- * applied twice, as the two field managers that own the Service afterwards (see
- * `bootstrapApplies`), so that nothing the bootstrap sets stays owned by anyone but them.
+ * The Service the bootstrap creates (server-side apply as FIELD_MANAGERS.bootstrap): the stable
+ * template, all traffic pinned to it. A Knative Service cannot exist without a template, and its
+ * traffic must name the stable revision from the start. The Service resource then applies the
+ * candidate's template with the same keys (both templates come from one config), so it co-owns
+ * every field the bootstrap set; the readiness gate then releases the bootstrap's ownership
+ * (`bootstrapOwnership`), and a field the program later drops is removed, not kept alive by it.
  */
 export function bootstrapService(want: { namespace: string; serviceName: string; stableTemplate: RevisionTemplate }): object {
     const stableRevision = want.stableTemplate.metadata!.name!;
@@ -88,31 +91,12 @@ export function bootstrapService(want: { namespace: string; serviceName: string;
 }
 
 /**
- * The server-side applies that create the Service, in order: the template's field manager
- * creates it with template and traffic (a Knative Service cannot exist without a template, and
- * its traffic must name the stable revision from the start); then the traffic manager applies
- * the same traffic, so that it co-owns it. When the Service resource later applies the
- * candidate's template as the template manager, without traffic, the template manager's old
- * fields (the stable template's annotations included) are released and removed, and the traffic
- * stays pinned, owned by the traffic manager, until the traffic patch moves it.
+ * The Service's field ownership without the bootstrap's entries, or undefined when the bootstrap
+ * owns nothing: what the readiness gate writes back (a merge patch of metadata.managedFields) to
+ * release the bootstrap's fields once the Service resource has applied its own.
  */
-export function bootstrapApplies(want: { namespace: string; serviceName: string; stableTemplate: RevisionTemplate }): { fieldManager: string; body: object }[] {
-    const service = bootstrapService(want) as { apiVersion: string; kind: string; metadata: object; spec: { traffic: TrafficTarget[] } };
-    return [
-        { fieldManager: FIELD_MANAGERS.template, body: service },
-        {
-            fieldManager: FIELD_MANAGERS.traffic,
-            body: { apiVersion: service.apiVersion, kind: service.kind, metadata: service.metadata, spec: { traffic: service.spec.traffic } },
-        },
-    ];
-}
-
-/**
- * Field managers other than the program's two that still own part of the Service's template:
- * an earlier version of the bootstrap created Services as `knative-rollout-bootstrap`, and
- * whatever it set stays live until its entry is released.
- */
-export function staleManagers(service: KnativeObject | undefined): string[] {
+export function bootstrapOwnership(service: KnativeObject | undefined): ManagedFieldsEntry[] | undefined {
     const entries = service?.metadata?.managedFields ?? [];
-    return [...new Set(entries.map((e) => e.manager).filter((m): m is string => m === FIELD_MANAGERS.legacyBootstrap))];
+    const kept = entries.filter((e) => e.manager !== FIELD_MANAGERS.bootstrap);
+    return kept.length === entries.length ? undefined : kept;
 }

@@ -33,15 +33,15 @@ export const TAGS = { stable: "current", candidate: "candidate", latest: "latest
 
 /**
  * Server-side-apply field managers. The Service's template and `spec.traffic` are owned by two
- * managers, so a traffic-only change never re-sends the template (see components/knative/service.ts);
- * the bootstrap creates the Service under the same two, so that nothing it set outlives the
- * Service resource's own apply.
+ * managers, so a traffic-only change never re-sends the template (see components/knative/service.ts):
+ * the Service resource applies the template as the kubernetes provider's own manager (a name it
+ * keeps in the stack's state), the traffic patch as `traffic`. The bootstrap creates the Service as
+ * `bootstrap`, and the readiness gate releases what it owns once the Service resource has applied,
+ * so nothing the bootstrap set outlives a later template change.
  */
 export const FIELD_MANAGERS = {
-    template: `${PROJECT}-template`,
     traffic: `${PROJECT}-traffic`,
-    /** The manager of the bootstrap before it applied under the two above (released on sight). */
-    legacyBootstrap: `${PROJECT}-bootstrap`,
+    bootstrap: `${PROJECT}-bootstrap`,
 } as const;
 
 /** Knative's autoscaling annotations (serving pkg/apis/autoscaling/register.go, v0.47 line). */

@@ -1,19 +1,18 @@
 /**
  * ServiceBootstrap: carries out model/bootstrap.ts against the cluster. On the first run it
- * creates the Service with the stable template and 100% of traffic pinned to it, under the two
- * field managers that own the Service afterwards; on every later run its diff reads the cluster
- * again, so a stable revision that went away, a Service deleted out of band, or fields still owned
- * by an earlier version's bootstrap make it act before the Service resource moves.
+ * creates the Service with the stable template and 100% of traffic pinned to it; on every later
+ * run its diff reads the cluster again, so a stable revision that went away or a Service deleted
+ * out of band makes it act (or fail clearly) before the Service resource moves.
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
-    bootstrapApplies,
+    bootstrapService,
     decideBootstrap,
+    FIELD_MANAGERS,
     DYNAMIC_TYPE_NAMES,
     type ObservedCluster,
     PROJECT,
     type RevisionTemplate,
-    staleManagers,
     type TemplateWith,
 } from "../../model";
 import type { ClusterAccess } from "./kube";
@@ -41,7 +40,7 @@ async function observe(inputs: ServiceBootstrapInputs): Promise<ObservedCluster>
 async function needsAction(inputs: ServiceBootstrapInputs): Promise<boolean> {
     const observed = await observe(inputs);
     const want = { namespace: inputs.namespace, serviceName: inputs.serviceName, stableRevision: inputs.stableTemplate.metadata!.name! };
-    return decideBootstrap(observed, want).action !== "none" || staleManagers(observed.service).length > 0;
+    return decideBootstrap(observed, want).action !== "none";
 }
 
 /** Runs the decision against the cluster and carries it out. Returns what was done. */
@@ -55,22 +54,12 @@ export async function runBootstrap(inputs: ServiceBootstrapInputs): Promise<Outc
         const observed = await observe(inputs);
         const decision = decideBootstrap(observed, want);
         switch (decision.action) {
-            case "none": {
-                const stale = staleManagers(observed.service);
-                if (stale.length > 0) {
-                    // Release what an earlier bootstrap still owns, so the Service resource's own
-                    // applies decide the template alone.
-                    const managedFields = observed.service!.metadata!.managedFields!.filter((e) => !stale.includes(e.manager ?? ""));
-                    await patchKnative(api, "services", { metadata: { name: inputs.serviceName, namespace: inputs.namespace, managedFields } } as never, "merge");
-                }
+            case "none":
                 return created ? "created-service" : "found-revision";
-            }
             case "fail":
                 throw new Error(decision.message);
             case "create-service":
-                for (const { fieldManager, body } of bootstrapApplies(inputs)) {
-                    await patchKnative(api, "services", body as never, { apply: fieldManager });
-                }
+                await patchKnative(api, "services", bootstrapService(inputs) as never, { apply: FIELD_MANAGERS.bootstrap });
                 created = true;
                 break;
             case "wait-for-revision":

@@ -1,6 +1,8 @@
 /**
- * The readiness gate: after the traffic table is applied, waits until the Service is Ready and
- * its live `spec.traffic` is the table this run sent (model/readiness.ts judges), or fails with a
+ * The readiness gate: after the traffic table is applied, releases what the bootstrap still owns
+ * of the Service (model/bootstrap.ts `bootstrapOwnership`: the Service resource has applied its
+ * own fields by now), then waits until the Service is Ready and its live `spec.traffic` is the
+ * table this run sent (model/readiness.ts judges), or fails with a
  * message that names the Service and every revision that is not Ready. It is a separate
  * resource, not the `pulumi.com/waitFor` annotation on the Service, because a failed await leaves
  * a Kubernetes resource with `initErrors`, and the next `pulumi up` would then re-send an
@@ -9,9 +11,9 @@
  * Ready with the table (after an out-of-band change) is waited for even when no input changed.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { assessReadiness, DYNAMIC_TYPE_NAMES, type KnativeObject, PROJECT, type ReadinessReport, tagUrlsOf, type TrafficTarget } from "../../model";
+import { assessReadiness, bootstrapOwnership, DYNAMIC_TYPE_NAMES, type KnativeObject, PROJECT, type ReadinessReport, tagUrlsOf, type TrafficTarget } from "../../model";
 import type { ClusterAccess } from "./kube";
-import { customObjectsApi, getKnative, sleep, withoutUndefined } from "./kube";
+import { customObjectsApi, getKnative, patchKnative, sleep, withoutUndefined } from "./kube";
 
 export interface ReadinessGateInputs extends ClusterAccess {
     namespace: string;
@@ -40,10 +42,19 @@ async function look(inputs: ReadinessGateInputs): Promise<{ service?: KnativeObj
     return { service, report: assessReadiness(`${inputs.namespace}/${inputs.serviceName}`, service, revisions, inputs.traffic) };
 }
 
+/** Releases the bootstrap's field ownership, when it still has any. */
+async function releaseBootstrap(inputs: ReadinessGateInputs, service: KnativeObject | undefined): Promise<void> {
+    const managedFields = bootstrapOwnership(service);
+    if (managedFields === undefined) return;
+    const metadata = { name: inputs.serviceName, namespace: inputs.namespace, managedFields };
+    await patchKnative(customObjectsApi(inputs), "services", { metadata }, "merge");
+}
+
 /** Polls until ready (or once, when awaiting is off) and reports URLs as Knative publishes them. */
 export async function awaitReadiness(inputs: ReadinessGateInputs): Promise<ReadinessGateOutputs> {
     const where = `${inputs.namespace}/${inputs.serviceName}`;
     const deadline = Date.now() + inputs.timeoutSeconds * 1000;
+    await releaseBootstrap(inputs, (await look(inputs)).service);
     for (;;) {
         const { service, report } = await look(inputs);
         if (report.ready || !inputs.awaitReady || Date.now() > deadline) {
@@ -69,10 +80,11 @@ const readinessProvider: pulumi.dynamic.ResourceProvider = {
     async diff(_id: string, olds: ReadinessGateOutputs, news: ReadinessGateInputs) {
         const keys: (keyof ReadinessGateInputs)[] = ["namespace", "serviceName", "traffic", "revisionKey", "awaitReady", "timeoutSeconds", "kubeconfig", "context"];
         if (keys.some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]))) return { changes: true };
-        // Nothing changed in the program: a gate that passed checks the cluster again; one that
-        // only recorded (awaitReady off) has nothing to wait for.
-        if (!news.awaitReady) return { changes: false };
-        return { changes: !(await look(news)).report.ready };
+        // Nothing changed in the program: check the cluster again. The bootstrap may own fields
+        // (a stack made by an earlier version, or a Service re-created after an out-of-band
+        // delete); and a gate that waits for readiness waits again for a Service that is not Ready.
+        const { service, report } = await look(news);
+        return { changes: bootstrapOwnership(service) !== undefined || (news.awaitReady && !report.ready) };
     },
     async update(_id: string, _olds: ReadinessGateInputs, news: ReadinessGateInputs) {
         return { outs: await awaitReadiness(news) };

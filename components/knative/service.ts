@@ -105,12 +105,11 @@ export class KnativeService extends pulumi.ComponentResource {
             {
                 apiVersion: KNATIVE_SERVING.apiVersion,
                 kind: "Service",
-                metadata: {
-                    ...metadata,
-                    // The same manager the bootstrap created the Service as; patchForce takes over
-                    // any field another manager set.
-                    annotations: { [ANNOTATIONS.patchForce]: "true", [ANNOTATIONS.patchFieldManager]: FIELD_MANAGERS.template },
-                },
+                // patchForce: take over the fields the bootstrap set (it keeps co-owning them until
+                // the gate releases them). No patchFieldManager here: the traffic patch writes its
+                // own onto the same live object, and a refresh would read that back as drift of
+                // this resource, whose "fix" re-sends the template under its unchanged name.
+                metadata: { ...metadata, annotations: { [ANNOTATIONS.patchForce]: "true" } },
                 spec: { template: template(plan.candidate) },
             },
             { ...k8sOpts, dependsOn: [guard, ...(bootstrap ? [bootstrap] : [])] },
