@@ -80,6 +80,35 @@ def test_not_found_and_wrong_method_over_tcp(start_gunicorn, version):
     assert http_request(server.port, "/", method="POST")[::2] == (405, "405 Method Not Allowed\n")
 
 
+def raw_request(port: int, request: bytes) -> bytes:
+    """Sends raw bytes (a request Python's http.client refuses to build) and reads the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(request)
+        chunks = []
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+
+
+@pytest.mark.parametrize("request_bytes, status", [
+    (b"GET / HTTP/1.1 extra\r\nHost: x\r\n\r\n", 400),            # a malformed request line
+    (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),  # a request line over the limit
+    (b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 9000 + b"\r\n\r\n", 431),  # a header over the limit
+])
+def test_requests_gunicorn_cannot_parse_get_its_own_html_page(start_gunicorn, version, request_bytes, status):
+    """What the docs say (README, the apps table): the app's own errors are plain text, but a
+    request gunicorn cannot parse never reaches the app, and gunicorn answers it with its own short
+    HTML page. (Behind Knative, queue-proxy parses requests first.)"""
+    server = start_gunicorn(version)
+    answer = raw_request(server.port, request_bytes).decode("latin-1")
+    head, _, body = answer.partition("\r\n\r\n")
+    assert head.startswith(f"HTTP/1.1 {status} "), head
+    assert "content-type: text/html" in head.lower()
+    assert body.lstrip().lower().startswith("<html>")
+
+
 def test_keep_alive_reuses_the_connection(start_gunicorn, version):
     server = start_gunicorn(version)
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
