@@ -137,7 +137,7 @@ export class KnativeRollout extends pulumi.ComponentResource {
             pulumi.log.warn("verify is set but renderYamlToDirectory is too: nothing is deployed, so nothing is verified", this);
         }
         const verifier =
-            config.verify && !renderOnly
+            config.verify?.gate && !renderOnly
                 ? new TrafficVerifier(
                       "verify",
                       { verify: config.verify, serviceUrl: service.url, expect: plan.expectedSplit, images: revisions.map((r) => images[r.version].ref) },

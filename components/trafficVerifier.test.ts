@@ -35,6 +35,11 @@ describe("verifier gate", function () {
         expect(order.indexOf(TYPES.verifier)).to.be.greaterThan(order.indexOf(TYPES.gate));
     });
 
+    it("is not registered with verify.gate false: the settings stay for the rollout and npm run verify", async () => {
+        const { resources } = await evaluate({ ...dev, verify: '{"address": "127.0.0.1:8080", "gate": false}', awaitReady: "false" }, appsDir);
+        expect(byType(resources, TYPES.verifier)).to.have.length(0);
+    });
+
     it("uses verify.url when set, and a traffic change changes the command (so it re-runs)", async () => {
         const verify = '{"url": "http://127.0.0.1:9000/", "maxRequests": 300}';
         const at30 = one((await evaluate({ ...dev, verify }, appsDir)).resources, TYPES.verifier);

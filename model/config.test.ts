@@ -95,12 +95,13 @@ describe("stack config", () => {
         ["rolloutPercent outside the allowed steps", { allowedRolloutSteps: "[0, 10, 25, 100]" }, "rolloutPercent 50 is not one of this stack's allowedRolloutSteps (0, 10, 25, 100)"],
         ["allowed steps that are not integers 0..100", { allowedRolloutSteps: "[10, 150]" }, "allowedRolloutSteps must be a list of integers from 0 to 100"],
         ["allowed steps that are not a list", { allowedRolloutSteps: '"10,50"' }, "allowedRolloutSteps must be a list of integers"],
-        ["a verify key that does not exist", { verify: '{"adress": "10.0.0.1:80"}' }, "verify.adress is not a known key; allowed: url, address, host"],
+        ["a verify key that does not exist", { verify: '{"adress": "10.0.0.1:80"}' }, "verify.adress is not a known key; allowed: url, address, host, maxRequests, timeLimitSeconds, concurrency, gate"],
         ["a verify url without a scheme", { verify: '{"url": "helloworld.example.com"}' }, "verify.url must be an http:// or https:// URL"],
         ["a verify address without a port", { verify: '{"address": "10.0.0.1"}' }, "verify.address must be the ingress as host:port"],
         ["a verify budget of 0 requests", { verify: '{"address": "10.0.0.1:80", "maxRequests": 0}' }, "verify.maxRequests must be a whole number, at least 1"],
         ["verify that is not an object", { verify: '"yes"' }, "verify must be an object such as"],
         ["verify without waiting for readiness", { verify: '{"address": "10.0.0.1:80"}', awaitReady: "false" }, "verify needs awaitReady true"],
+        ["a verify gate that is not a boolean", { verify: '{"address": "10.0.0.1:80", "gate": "no"}' }, 'verify.gate must be true or false, got "no"'],
         // One rule for production names (model/contract.ts): lower case, so no spelling escapes the pack.
         ["a capitalised production environment", { environment: "Production" }, 'environment "Production" must be lower case ("production", a production environment)'],
         ["an upper-case production environment", { environment: "PRODUCTION" }, 'environment "PRODUCTION" must be lower case ("production", a production environment)'],
@@ -153,6 +154,7 @@ describe("stack config", () => {
             maxRequests: 500,
             timeLimitSeconds: 120,
             concurrency: 8,
+            gate: true,
         });
     });
 

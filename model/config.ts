@@ -70,6 +70,12 @@ export interface VerifyConfig {
     maxRequests: number;
     timeLimitSeconds: number;
     concurrency: number;
+    /**
+     * Whether `pulumi up` runs the verifier as its last step (default true). Off, the settings still
+     * tell `npm run rollout` and `npm run verify` where users reach the Service: for a `pulumi up`
+     * that runs where the ingress cannot be reached, or without the command provider.
+     */
+    gate: boolean;
 }
 
 export interface RolloutConfig {
@@ -271,7 +277,7 @@ function autoscaling(raw: string | undefined, p: Problems): Autoscaling {
 }
 
 const VERIFY_EXAMPLE = `{"address": "192.0.2.10:80", "maxRequests": 2000, "timeLimitSeconds": 120}`;
-const VERIFY_KEYS = ["url", "address", "host", "maxRequests", "timeLimitSeconds", "concurrency"] as const;
+const VERIFY_KEYS = ["url", "address", "host", "maxRequests", "timeLimitSeconds", "concurrency", "gate"] as const;
 
 function verify(raw: string | undefined, p: Problems): VerifyConfig | undefined {
     const value = jsonObject("verify", raw, VERIFY_EXAMPLE, p);
@@ -279,7 +285,7 @@ function verify(raw: string | undefined, p: Problems): VerifyConfig | undefined 
         return undefined; // `{}` (Pulumi.yaml's default) is off
     }
     const { maxRequests, timeLimitSeconds, concurrency } = VERIFY.defaults;
-    const result: VerifyConfig = { maxRequests, timeLimitSeconds, concurrency };
+    const result: VerifyConfig = { maxRequests, timeLimitSeconds, concurrency, gate: true };
     for (const [key, v] of Object.entries(value)) {
         if (!(VERIFY_KEYS as readonly string[]).includes(key)) {
             p.push(`verify.${key} is not a known key; allowed: ${VERIFY_KEYS.join(", ")}`);
@@ -295,6 +301,9 @@ function verify(raw: string | undefined, p: Problems): VerifyConfig | undefined 
             } catch (e) {
                 p.push(`verify.address must be the ingress as host:port, e.g. "192.0.2.10:80": ${(e as Error).message}`);
             }
+        } else if (key === "gate") {
+            if (typeof v !== "boolean") p.push(`verify.gate must be true or false, got ${JSON.stringify(v)}`);
+            else result.gate = v;
         } else if (key === "host") {
             if (typeof v !== "string" || !HOST.test(v)) {
                 p.push(`verify.host must be a host name for the Host header, e.g. "helloworld-python.revs.example.com", got ${JSON.stringify(v)}`);
@@ -404,7 +413,7 @@ function crossChecks(c: RolloutConfig, raw: RawConfig, ctx: ConfigContext, p: Pr
     if (c.allowedRolloutSteps.length > 0 && !c.allowedRolloutSteps.includes(c.rolloutPercent)) {
         p.push(`rolloutPercent ${c.rolloutPercent} is not one of this stack's allowedRolloutSteps (${c.allowedRolloutSteps.join(", ")})`);
     }
-    if (c.verify !== undefined && !c.awaitReady && c.renderYamlToDirectory === undefined) {
+    if (c.verify?.gate && !c.awaitReady && c.renderYamlToDirectory === undefined) {
         p.push(`verify needs awaitReady true: the verifier measures traffic once the Service is Ready`);
     }
 }
