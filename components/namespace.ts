@@ -17,6 +17,8 @@ import { coreApi, getNamespace } from "./knative/kube";
 export interface NamespaceClaimInputs extends NamespaceClaim, ClusterAccess {}
 
 async function claimProblem(olds: Partial<NamespaceClaimInputs>, news: NamespaceClaimInputs): Promise<string | undefined> {
+    // Claimed before, the same way: nothing to learn from the cluster (and no client to load).
+    if (olds.name === news.name && olds.mode === news.mode) return undefined;
     const live = (await getNamespace(coreApi(news), news.name)) as NamespaceObject | undefined;
     return namespaceClaimProblem(olds, news, live);
 }

@@ -2,10 +2,11 @@
  * What the e2e scenario and benchmark share: a scratch copy of the project (so config edits never
  * touch the checkout) and a command runner that keeps stdout apart for JSON and times each run.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { readProbe, type ProbeRecord } from "./probe";
 
 export const REPO = path.join(__dirname, "..");
 
@@ -94,4 +95,31 @@ export class PulumiStack {
             this.config("registryPassword", process.env.E2E_REGISTRY_PASSWORD ?? "", true);
         }
     }
+}
+
+/**
+ * Runs `work` (typically a blocking `pulumi up`) while e2e/probe.ts, a separate process, sends
+ * requests through the ingress; returns what the probe saw. The probe is stopped by SIGTERM and
+ * writes its record before it exits; it is bounded on its own too (requests and seconds).
+ */
+export async function withProbe<T>(target: { url: string; address: string }, work: () => T): Promise<{ result: T; probe: ProbeRecord }> {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "knative-rollout-probe-")), "probe.json");
+    const child = spawn(
+        process.execPath,
+        ["-r", require.resolve("ts-node/register/transpile-only"), path.join(__dirname, "probe.ts"), "--url", target.url, "--address", target.address, "--out", out],
+        { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    await new Promise<void>((resolve, reject) => {
+        child.stdout!.on("data", (d: Buffer) => d.toString().includes("probing") && resolve());
+        child.on("exit", (code) => reject(new Error(`the probe exited (${code}) before it started`)));
+    });
+    const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+    let result: T;
+    try {
+        result = work();
+    } finally {
+        child.kill("SIGTERM");
+        await exited;
+    }
+    return { result, probe: readProbe(out) };
 }
