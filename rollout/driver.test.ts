@@ -227,6 +227,17 @@ describe("rollout driver (fake workspace)", function () {
             expect(r.message).to.match(/stands at 25%/);
         });
 
+        it("an update cancelled with the cluster changed but the state not: says the cluster differs and how to bring them together", async () => {
+            const stack = new FakeStack({}, (p) => (p === 25 ? "fail-before-apply" : "ok"));
+            const interrupts = new FakeInterrupts();
+            const deps = fakeDeps(stack, { interrupts, duringUp: (p) => p === 25 && interrupts.fire("SIGINT") });
+            const cluster = deps.cluster({});
+            deps.cluster = () => ({ ...cluster, liveTraffic: async () => stack.traffic(25) });
+            const r = await runRollout(request({ steps: [10, 25, 50] }), deps);
+            expect(r.exitCode).to.equal(130);
+            expect(r.message).to.match(/WARNING: the Service's spec.traffic in the cluster gives the candidate 25%, the state 10%: `pulumi up --stack test`/);
+        });
+
         it("a signal before the dark launch changes nothing", async () => {
             const stack = new FakeStack();
             const interrupts = new FakeInterrupts();

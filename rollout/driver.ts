@@ -465,6 +465,14 @@ class Run {
         } catch {
             stackFile = undefined;
         }
+        // A signal that reached Pulumi's plugins too (Ctrl-C reaches the whole process group) can
+        // leave an operation done in the cluster but not recorded: say so when the cluster differs.
+        let cluster: number | undefined;
+        try {
+            cluster = candidatePercent(await this.cluster.liveTraffic(this.plan.config.namespace, this.plan.config.serviceName));
+        } catch {
+            cluster = undefined;
+        }
         const remaining = this.plan.steps.filter((p) => p > this.applied);
         const cmd = this.request.command ?? "npm run rollout --";
         const resumeCommand =
@@ -478,6 +486,12 @@ class Run {
                 (verified ? ` (judged healthy in this run)` : this.applied > 0 ? ` (applied, not judged yet)` : ``) +
                 `; last verified in this run: ${this.lastVerified}%.`,
         ];
+        if (cluster !== undefined && cluster !== this.applied) {
+            lines.push(
+                `WARNING: the Service's spec.traffic in the cluster gives the candidate ${cluster}%, the state ${this.applied}%: ` +
+                    `\`pulumi up --stack ${this.plan.stack}\` (it refreshes first) sets the cluster to the stack file's ${stackFile ?? this.applied}% before you go on`,
+            );
+        }
         if (resumeCommand) {
             lines.push(`to continue: ${resumeCommand}` + (this.applied > 0 ? `  (it judges ${this.applied}% as it stands first, then ${remaining.join(", ")})` : ""));
         }

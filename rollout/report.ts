@@ -322,7 +322,7 @@ export class CommandReporter implements Reporter {
                 settings: this.o.settings,
             } satisfies SamplesLine);
         } else if (e.type === "stage-start") {
-            this.stageStarted = this.now();
+            this.stageStarted = this.lastPlainProgress = this.now();
             const planIndex = this.plan ? planIndexOf(e.spec, this.plan) : undefined;
             this.o.samples?.write({ type: "stage", index: e.index, spec: e.spec, ...(planIndex !== undefined ? { planIndex } : {}), target: e.target } satisfies SamplesLine);
         } else if (e.type === "stage-end") {
