@@ -148,7 +148,7 @@ export interface RolloutRequest extends Omit<RolloutOptions, "settings"> {
     command?: string;
 }
 
-/** How long a stage may wait for its first answer before sampling (a revision scaled to zero). */
+/** How long a stage may wait for the app's first answer before sampling (a revision scaled to zero). */
 export const WARM_UP_MS = 60_000;
 
 const emptyTimings = (): Timings => ({ totalMs: 0, upMs: 0, judgeMs: 0, ups: 0 });

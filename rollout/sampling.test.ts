@@ -30,6 +30,7 @@ describe("rollout sampling on loopback HTTP", function () {
             if (host.startsWith("header.")) return res.writeHead(503, { "x-app-version": "v3" }).end("upstream failed\n");
             if (host.startsWith("hello.")) return hello("v2", { "X-App-Version": " v9 " });
             if (host.startsWith("never.")) return; // never answers
+            if (host.startsWith("fail.")) return res.writeHead(500).end("Internal Server Error\n");
             if (host.startsWith("cold.")) return n < 3 ? res.writeHead(503).end("starting\n") : hello("v3");
             if (!m) return res.writeHead(404).end("no route\n");
             const [, kind, share] = m;
@@ -132,7 +133,7 @@ describe("rollout sampling on loopback HTTP", function () {
         expect(none.verdict).to.equal("fail");
     });
 
-    it("warms up one request at a time until the first 2xx; the warm-up is neither judged nor recorded", async () => {
+    it("warms up one request at a time until the app answers (a 503 is the proxy's); the warm-up is neither judged nor recorded", async () => {
         const w = await warmUp(target("cold.test"), 5000, 1000);
         expect(w).to.deep.equal({ ok: true, requests: 4 });
         const records: RequestRecord[] = [];
@@ -140,6 +141,8 @@ describe("rollout sampling on loopback HTTP", function () {
         expect(o.verdict, o.reasons.join("\n")).to.equal("pass");
         expect(records.every((r) => r.status === 200)).to.equal(true);
         expect(await warmUp(target("never.test"), 300, 100)).to.include({ ok: false });
+        // The app's own 500 ends the warm-up: it is up (and the judged sample will see its errors).
+        expect(await warmUp(target("fail.test"), 5000, 1000)).to.deep.equal({ ok: true, requests: 1 });
     });
 
     it("a stage stopped by its signal before deciding is interrupted, never a pass", async () => {

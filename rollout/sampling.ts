@@ -47,14 +47,15 @@ export interface RunStageOptions {
     onProgress?: (s: StageSnapshot) => void;
     progressMs?: number;
     /**
-     * Before the judged sample: requests one at a time until one is answered 2xx, for at most this
-     * long (a revision scaled to zero starts on the first request; its cold start is the platform's,
-     * not the candidate's). Not judged, not recorded. 0 or unset: no warm-up.
+     * Before the judged sample: requests one at a time until the app answers (any status but a
+     * proxy's 502/503/504), for at most this long: a revision scaled to zero starts on the first
+     * request, and that cold start is the platform's, not the candidate's. Not judged, not
+     * recorded. 0 or unset: no warm-up.
      */
     warmUpMs?: number;
 }
 
-/** Requests one at a time until an answer is 2xx or the time is up; how many it took. */
+/** Requests one at a time until the app answers (not a timeout, a connection error or a 502/503/504) or the time is up. */
 export async function warmUp(target: HttpTarget, timeLimitMs: number, timeoutMs: number, signal?: AbortSignal): Promise<{ ok: boolean; requests: number }> {
     let ok = false;
     const r = await sample({
@@ -64,7 +65,7 @@ export async function warmUp(target: HttpTarget, timeLimitMs: number, timeoutMs:
         timeoutMs: Math.min(timeoutMs, timeLimitMs),
         concurrency: 1,
         ...(signal ? { signal } : {}),
-        onOutcome: (o) => (ok = o.kind === "response" && o.status >= 200 && o.status < 300),
+        onOutcome: (o) => (ok = o.kind === "response" && !(o.status >= 502 && o.status <= 504)),
     });
     return { ok, requests: r.completed };
 }
