@@ -1,9 +1,9 @@
 /**
  * The namespace: created and owned by the stack, or (with `useExistingNamespace`) an existing
- * one used as it is. Either way a NamespaceClaim checks the cluster first, in every preview and
- * update, because the pinned kubernetes provider silently adopts an object that already exists
- * on create, and a later `pulumi destroy` (or a namespace change) would delete it with
- * everything in it:
+ * one used as it is. Either way a NamespaceClaim checks the cluster first, in the preview and the
+ * update that claim it (a new stack, a new `namespace` or `useExistingNamespace`), because the
+ * pinned kubernetes provider silently adopts an object that already exists on create, and a later
+ * `pulumi destroy` (or a namespace change) would delete it with everything in it:
  * - to create: the namespace must not exist, unless this stack created it (its owner annotation);
  * - to use as it is: it must exist; the program then never changes or deletes it.
  * System namespaces are refused earlier, by config (model/contract.ts `isSystemNamespace`).

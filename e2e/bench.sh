@@ -13,7 +13,7 @@ bash e2e/down.sh >/dev/null 2>&1
 again=$(secs bash e2e/up.sh)
 while_up=$(secs bash e2e/up.sh)
 printf 'npm run e2e:up (build cache warm), seconds:\n  fresh API server (after E2E_WIPE=1 down): %.1f\n  after a plain down:                        %.1f\n  while already up:                          %.2f\n' "$fresh" "$again" "$while_up"
-echo "  (a cold build of every binary is separate: bash e2e/build.sh on an empty cache, see README)"
+echo "  (a cold build of every binary is separate: bash e2e/build.sh on an empty cache, see docs/e2e-harness.md)"
 
 env_file=$(bash e2e/up.sh | tail -n 1)
 E2E_WIPE=1 bash e2e/down.sh >/dev/null 2>&1   # the benchmark starts from an empty API server

@@ -1,7 +1,7 @@
 /**
  * The knative-rollout policy pack: `pulumi preview --policy-pack policy` (and `pulumi up`).
  * Only the wiring lives here; every rule is a pure function in rules/, unit-tested by the root
- * suite (policy/rules.test.ts) on the resources the program registers. Every policy is a
+ * suite (policy/policy.test.ts) on the resources the program registers. Every policy is a
  * resource policy: each decides when its resource is registered, in a preview and before the
  * resource is sent in an update (the production rules judge the plan, which comes first).
  */

@@ -135,6 +135,11 @@ fi
 done_step
 
 step "local Knative cluster (the first run builds it from source: about 50 minutes on 2 cores)"
+# The cluster runs in a network namespace of its own, with a kubelet and containerd: root, Linux.
+[ "$(id -u)" = 0 ] || fail "the local cluster needs root (network namespace, kubelet, containerd)" "run npm run quickstart as root, or use the no-cluster paths: docs/without-a-cluster.md"
+command -v go >/dev/null 2>&1 ||
+    fail "Go is needed to build the cluster's binaries from their modules (e2e/build.sh)" "install Go 1.26 or newer (the Go module proxy must be reachable), then run npm run quickstart again"
+[ "$(uname -m)" = x86_64 ] || printf '      note: images are built for linux/amd64 (imagePlatform); on %s set imagePlatform to your platform\n' "$(uname -m)"
 bash scripts/install-deps.sh >>"$LOG" 2>&1 || fail "installing Debian packages (scripts/install-deps.sh)" "run as root on Debian/Ubuntu, or install docker.io, docker-registry, mmdebstrap yourself"
 run_showing '^\[(build|e2e) [0-9:]+\] ' bash e2e/up.sh ||
     fail "starting the cluster (e2e/up.sh)" "the failing component and its log are named above; docs/e2e-harness.md lists the pitfalls"

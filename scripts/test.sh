@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The project's test command (README "Run the tests"; CI runs it through .ci/run).
+# The project's test command (README "Two commands", docs/testing.md; CI runs it through .ci/run).
 # Installs what the suites need (idempotent), starts the services they use, runs every suite,
 # and ends with one line "N passed, N failed" over all of them.
 #   SUITES="unit workflows apps verifier e2e" (default: all) picks suites; CI=true turns every

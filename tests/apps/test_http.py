@@ -98,7 +98,7 @@ def raw_request(port: int, request: bytes) -> bytes:
     (b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 9000 + b"\r\n\r\n", 431),  # a header over the limit
 ])
 def test_requests_gunicorn_cannot_parse_get_its_own_html_page(start_gunicorn, version, request_bytes, status):
-    """What the docs say (README, the apps table): the app's own errors are plain text, but a
+    """What the docs say (docs/apps.md, the table of answers): the app's own errors are plain text, but a
     request gunicorn cannot parse never reaches the app, and gunicorn answers it with its own short
     HTML page. (Behind Knative, queue-proxy parses requests first.)"""
     server = start_gunicorn(version)

@@ -6,7 +6,7 @@
  * on a hardened one: `create` of the Service as the cluster ends up with it, then the `update` a
  * traffic-only change at another rolloutPercent makes. The program applies traffic with its own
  * field manager, so that update replaces `spec.traffic` on the stored object and nothing else, as
- * in tests/knative-webhook.test.ts.
+ * in tests/knative/webhook.test.ts.
  */
 import { expect } from "chai";
 import * as path from "node:path";
