@@ -17,7 +17,8 @@
 #
 # Env in:  E2E_RUN_DIR (default e2e/.run), E2E_PORT_BASE (default 21000),
 #          E2E_NETNS (default knative-rollout-e2e), E2E_SUBNET (default 10.250.0),
-#          E2E_KNATIVE_PROFILE=default|hardened, E2E_CACHE (build cache).
+#          E2E_KNATIVE_PROFILE=default|hardened, E2E_CACHE (build cache),
+#          E2E_DATAPLANE=0 (control plane only: no node, no ingress).
 # Idempotent: when everything is already up with the same profile, it only
 # prints the env file path; a daemon that died is started again.
 set -euo pipefail
@@ -783,7 +784,8 @@ root = "$d/root"
 EOF
   if ! alive buildkitd; then
     rm -f "$BUILDKIT_SOCK"
-    # host network for RUN steps: no CNI here, and nothing beyond loopback is needed.
+    # host network for RUN steps: no CNI for BuildKit, and it needs nothing beyond
+    # this machine (the registry is at NODE_IP, through the veth).
     PATH=$PATH:/usr/sbin start_daemon buildkitd "$CUR/buildkitd" --config "$d/buildkitd.toml" --oci-worker-net=host
   fi
   wait_until buildkitd 30 test -S "$BUILDKIT_SOCK"
@@ -825,7 +827,7 @@ install_plugin() {
 
 # ------------------------------------------------------------------ Python base image
 # BuildKit must pull the app's base image from the e2e registry (nothing
-# beyond loopback is reachable). scripts/python-base-image.sh (mmdebstrap +
+# beyond this machine is reachable). scripts/python-base-image.sh (mmdebstrap +
 # docker import) makes it; scripts/docker-up.sh starts the Docker engine it
 # needs. Pushed once per run dir (the registry's storage is kept across
 # down/up); E2E_PYTHON_IMAGE is the digest-pinned reference.
