@@ -194,12 +194,19 @@ EOF
 }
 
 # expect_split HOST N ADDR WANT1 WANT2: N requests; v1 and v2 must have exactly these counts.
+# Traefik's weighted round robin is deterministic, but a configuration reload
+# while the requests run restarts its schedule (a split then misses by one or
+# two): a mismatch is logged and counted once more.
 expect_split() {
-  local host=$1 n=$2 addr=$3 w1=$4 w2=$5 out c1 c2
-  out=$(count_split "$host" "$n" "$addr")
-  c1=$(count_of "v1 rev=" <<<"$out"); c2=$(count_of "v2 rev=" <<<"$out")
-  log "  $n requests to $host via $addr: v1 $c1, v2 $c2 (want $w1/$w2)"
-  [ "$c1" = "$w1" ] && [ "$c2" = "$w2" ] || { echo "$out" >&2; die "split through Traefik is $c1/$c2, expected $w1/$w2"; }
+  local host=$1 n=$2 addr=$3 w1=$4 w2=$5 out c1 c2 try
+  for try in 1 2; do
+    out=$(count_split "$host" "$n" "$addr")
+    c1=$(count_of "v1 rev=" <<<"$out"); c2=$(count_of "v2 rev=" <<<"$out")
+    log "  $n requests to $host via $addr: v1 $c1, v2 $c2 (want $w1/$w2)"
+    [ "$c1" = "$w1" ] && [ "$c2" = "$w2" ] && return 0
+    [ "$try" = 1 ] && log "  (not exact: counting again)"
+  done
+  echo "$out" >&2; die "split through Traefik is $c1/$c2, expected $w1/$w2"
 }
 
 smoke_dataplane() {
@@ -284,12 +291,16 @@ scratch_program() {
 
 # program_split WANT1 WANT2: 200 requests to the program's Service.
 program_split() {
-  local host out c1 c2
+  local host out c1 c2 try
   host=$(host_of "$PROG_SVC" "$PROG_NS")
-  out=$(count_split "$host" 200)
-  c1=$(count_of "v1 !" <<<"$out"); c2=$(count_of "v2 !" <<<"$out")
-  log "  200 requests to $host: v1 $c1, v2 $c2 (want $1/$2)"
-  [ "$c1" = "$1" ] && [ "$c2" = "$2" ] || { echo "$out" >&2; die "the program's split is $c1/$c2, expected $1/$2"; }
+  for try in 1 2; do
+    out=$(count_split "$host" 200)
+    c1=$(count_of "v1 !" <<<"$out"); c2=$(count_of "v2 !" <<<"$out")
+    log "  200 requests to $host: v1 $c1, v2 $c2 (want $1/$2)"
+    [ "$c1" = "$1" ] && [ "$c2" = "$2" ] && return 0
+    [ "$try" = 1 ] && log "  (not exact: counting again, see expect_split)"
+  done
+  echo "$out" >&2; die "the program's split is $c1/$c2, expected $1/$2"
 }
 
 stack_config() { pulumi config set --stack "$STACK" "knative-rollout:$1" "$2" >/dev/null; }
