@@ -29,6 +29,8 @@ describe("verifier sampler (loopback HTTP)", function () {
                 case "/garbage": return res.writeHead(200).end("<html>default backend</html>");
                 case "/host": return res.writeHead(200).end(`Hello ${req.headers.host} : v1 !\n`);
                 case "/slow": return; // never answers: the client's timeout ends it
+                // Every tenth request is v2 and answers late (a revision cold-starting behind the activator).
+                case "/slowtenth": return n % 10 === 0 ? void setTimeout(() => hello("v2"), 300) : hello("v1");
                 case "/reset": return req.socket.destroy();
                 default: return res.writeHead(404).end("404 Not Found\n");
             }
@@ -45,6 +47,24 @@ describe("verifier sampler (loopback HTTP)", function () {
     after(async () => {
         server.closeAllConnections();
         await new Promise((r) => server.close(r));
+    });
+
+    it("hands outcomes on in the order the requests were sent: a slower version is not under-counted when the observer stops early", async () => {
+        counter = 0;
+        const seen: string[] = [];
+        const summary = await sample({
+            target: { url: new URL(`${base}/slowtenth`) },
+            maxRequests: 1000,
+            timeLimitMs: 20000,
+            timeoutMs: 5000,
+            concurrency: 8,
+            // Stop after 40 judged answers, as a sequential test stops once it has decided.
+            onOutcome: (o) => (seen.push(o.kind === "response" ? o.body.trim() : o.kind), seen.length >= 40),
+        });
+        // Requests 0, 10, 20, 30 answered v2 (late); in send order they are among the first 40.
+        expect(seen.filter((b) => b.endsWith("v2 !"))).to.have.length(4);
+        expect(summary.completed).to.equal(40);
+        expect(summary.sent).to.equal(summary.completed + summary.cancelled);
     });
 
     async function collect(path: string, extra: Partial<Parameters<typeof sample>[0]> = {}) {

@@ -5,9 +5,10 @@
  *
  * Every request that was started ends in exactly one of: an outcome passed to the observer
  * (a response of any status, a connection error or a timeout), or "cancelled" because the run
- * had already stopped (the decision was reached or the time limit passed) while it was in flight.
- * Cancelled requests are reported as such, never passed on: the sequential test must decide on
- * the responses in the order it saw them, not on stragglers that arrive after it stopped.
+ * had already stopped (the decision was reached or the time limit passed) while it was in flight,
+ * or while it waited behind an earlier request. Outcomes are passed on in the order the requests
+ * were sent, so a slower version is not under-counted by a test that stops early; cancelled
+ * requests are reported as such, never passed on.
  *
  * Each outcome carries its latency (wall time from the request's start to its body's end, or to
  * the error) and, on a response, the `x-app-version` header when the app sent one: the rollout's
@@ -47,7 +48,7 @@ export interface SampleOptions {
     timeLimitMs: number;
     timeoutMs: number;
     concurrency: number;
-    /** Called once per finished request, in completion order; return true to stop the run. */
+    /** Called once per finished request, in the order the requests were sent; return true to stop the run. */
     onOutcome: (outcome: Outcome) => boolean;
     /** Aborting it stops the run (stoppedBy "aborted"); requests in flight are cancelled. */
     signal?: AbortSignal;
@@ -92,24 +93,35 @@ export async function sample(options: SampleOptions): Promise<SampleSummary> {
     if (options.signal?.aborted) halt("aborted");
     else options.signal?.addEventListener("abort", onAbort, { once: true });
 
+    // Outcomes reach the observer in the order the requests were sent, not the order they
+    // finished: a version that answers slower (a revision starting from zero pods behind the
+    // activator) must not be under-counted by a test that stops as soon as it has decided.
+    // Finished requests wait here for every earlier one.
+    const finished = new Map<number, Outcome>();
+    let nextToDeliver = 0;
+    const deliver = () => {
+        while (stoppedBy === undefined && finished.has(nextToDeliver)) {
+            const outcome = finished.get(nextToDeliver)!;
+            finished.delete(nextToDeliver);
+            nextToDeliver++;
+            completed++;
+            if (options.onOutcome(outcome)) halt("observer");
+        }
+    };
+
     const worker = async () => {
         while (stoppedBy === undefined && sent < maxRequests) {
-            sent++;
+            const seq = sent++;
             let outcome: Outcome;
             try {
                 outcome = await requestOnce(target, agent, timeoutMs, stop.signal);
             } catch (e) {
                 if (!(e instanceof Cancelled)) throw e;
-                cancelled++;
                 break;
             }
-            if (stoppedBy !== undefined) {
-                // Finished in the same tick as the stop: the observer has already decided.
-                cancelled++;
-                break;
-            }
-            completed++;
-            if (options.onOutcome(outcome)) halt("observer");
+            if (stoppedBy !== undefined) break; // finished in the same tick as the stop: not judged
+            finished.set(seq, outcome);
+            deliver();
         }
     };
     try {
@@ -119,6 +131,8 @@ export async function sample(options: SampleOptions): Promise<SampleSummary> {
         options.signal?.removeEventListener("abort", onAbort);
         agent.destroy();
     }
+    // Whatever was sent and not judged: in flight at the stop, or finished behind one that was.
+    cancelled = sent - completed;
     return { sent, completed, cancelled, elapsedMs: Date.now() - started, stoppedBy: stoppedBy ?? "max-requests" };
 }
 
