@@ -37,6 +37,15 @@ for (const name of ["E2E_INGRESS", "E2E_DOMAIN"]) {
         throw new Error(`${name} is not set: the rollout's live tests need the harness's data plane (E2E_DATAPLANE=1): source the env file e2e/up.sh prints`);
     }
 }
+// The verify gate (every stack with `verify`, which the rollout requires) runs @pulumi/command.
+{
+    const onPath = (process.env.PATH ?? "").split(path.delimiter).some((d) => d !== "" && fs.existsSync(path.join(d, "pulumi-resource-command")));
+    const home = process.env.PULUMI_HOME ?? path.join(require("node:os").homedir(), ".pulumi");
+    const installed = fs.existsSync(path.join(home, "plugins")) && fs.readdirSync(path.join(home, "plugins")).some((d) => d.startsWith("resource-command-"));
+    if (!onPath && !installed) {
+        throw new Error(`the command provider (pulumi-resource-command, @pulumi/command's plugin) is neither on PATH nor in ${home}/plugins: the verify gate of the rollout's stack needs it`);
+    }
+}
 const INGRESS = process.env.E2E_INGRESS!;
 const DOMAIN = process.env.E2E_DOMAIN!;
 const STACK = process.env.E2E_ROLLOUT_STACK ?? "rollout-e2e";
