@@ -24,6 +24,7 @@
  */
 import { expect } from "chai";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { ALWAYS_500, appVersion, EVERY_TENTH_500, rolloutProcess, rolloutProject, SLOWER_100MS } from "../rollout/live";
 import { openLocalWorkspace } from "../rollout/workspace";
@@ -40,7 +41,7 @@ for (const name of ["E2E_INGRESS", "E2E_DOMAIN"]) {
 // The verify gate (every stack with `verify`, which the rollout requires) runs @pulumi/command.
 {
     const onPath = (process.env.PATH ?? "").split(path.delimiter).some((d) => d !== "" && fs.existsSync(path.join(d, "pulumi-resource-command")));
-    const home = process.env.PULUMI_HOME ?? path.join(require("node:os").homedir(), ".pulumi");
+    const home = process.env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi");
     const installed = fs.existsSync(path.join(home, "plugins")) && fs.readdirSync(path.join(home, "plugins")).some((d) => d.startsWith("resource-command-"));
     if (!onPath && !installed) {
         throw new Error(`the command provider (pulumi-resource-command, @pulumi/command's plugin) is neither on PATH nor in ${home}/plugins: the verify gate of the rollout's stack needs it`);
