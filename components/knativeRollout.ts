@@ -71,8 +71,10 @@ export class KnativeRollout extends pulumi.ComponentResource {
             "k8s",
             renderOnly
                 ? // An explicit empty kubeconfig: the SDK would otherwise fill in $KUBECONFIG, which the
-                  // provider refuses next to renderYamlToDirectory.
-                  { renderYamlToDirectory: config.renderYamlToDirectory, kubeconfig: "" }
+                  // provider refuses next to renderYamlToDirectory. deleteUnreachable: the refresh that
+                  // runs before every update (Pulumi.yaml) cannot read rendered objects back; they are
+                  // dropped from the state and rendered afresh instead of failing the run.
+                  { renderYamlToDirectory: config.renderYamlToDirectory, kubeconfig: "", deleteUnreachable: true }
                 : { kubeconfig: cluster!.kubeconfig, context: config.kubeContext, enableServerSideApply: true },
             { parent: this, ...fromRoot },
         );

@@ -151,14 +151,16 @@ describe("real engine: guardrails, ownership and recovery", function () {
     it("4. a Service deleted out of band is re-created from the stable revision by the next plain `pulumi up`", () => {
         const { dir, stack } = freshStack("guard-gone", "guard-gone");
         stack.config("rolloutPercent", "20");
-        stack.ok("up", "--yes");
-        kubectl(dir, "delete", "ksvc", "-n", "guard-gone", SVC, "--wait=true");
+        const first = stack.ok("up", "--yes");
+        const deleted = sh("kubectl", ["delete", "ksvc", "-n", "guard-gone", SVC, "--wait=true"], dir);
         const r = stack.ok("up", "--yes");
+        console.log(`      first up ${first.seconds.toFixed(1)} s, out-of-band delete ${deleted.seconds.toFixed(1)} s, recovering up ${r.seconds.toFixed(1)} s`);
         console.log(r.out.split("\n").filter((l) => /bootstrap|Service |ServicePatch|refresh|updat|creat/.test(l) && /~|\+|-/.test(l.slice(0, 4))).map((l) => `      | ${l.trim()}`).slice(0, 12).join("\n"));
         const live = JSON.parse(kubectl(dir, "get", "ksvc", "-n", "guard-gone", SVC, "-o", "json"));
         expect(live.spec.template.metadata.name).to.equal(rev("v2"));
         expect(live.spec.traffic.map((t: any) => [t.revisionName ?? "latest", t.percent ?? 0])).to.deep.equal([[rev("v1"), 80], [rev("v2"), 20], ["latest", 0]]);
         stack.ok("preview", "--expect-no-changes");
-        stack.ok("destroy", "--yes");
+        const destroyed = stack.ok("destroy", "--yes");
+        console.log(`      destroy ${destroyed.seconds.toFixed(1)} s`);
     });
 });

@@ -279,8 +279,9 @@ describe(`real engine and data plane: the rollout on live traffic (${SCENARIO})`
             while (pods() > 0 && Date.now() < deadline) sh("sleep", ["2"], dir);
             expect(pods(), "the candidate's pods scaled to zero within 180 s").to.equal(0);
             // Through the ingress, by the candidate's tag URL: the activator holds the request until a pod is up.
-            const r = sh("curl", ["-s", "-o", "/dev/stdout", "-w", "\n%{http_code} %{time_total}", "--max-time", "60", "-H", `Host: candidate-${HOST}`, `http://${INGRESS}/`], dir);
-            const [body, status] = [r.stdout.split("\n")[0], r.stdout.trim().split("\n").pop()!.split(" ")];
+            const r = sh("curl", ["-s", "-w", "\n%{http_code} %{time_total}", "--max-time", "60", "-H", `Host: candidate-${HOST}`, `http://${INGRESS}/`], dir);
+            const lines = r.stdout.trim().split("\n");
+            const [body, status] = [lines.slice(0, -1).join("\n"), lines[lines.length - 1].split(" ")];
             console.log(`      cold start through Traefik and the activator: HTTP ${status[0]} in ${(+status[1]).toFixed(2)} s (${body.trim()})`);
             timings.push({ what: "8. cold start through the ingress (request from zero pods)", seconds: +status[1] });
             expect(status[0]).to.equal("200");
