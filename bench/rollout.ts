@@ -15,7 +15,7 @@
  * copy of the project on its own stack (default bench-rollout, namespace bench-rollout).
  */
 import { parseArgs } from "node:util";
-import { appVersion, rolloutProcess, rolloutProject } from "../rollout/live";
+import { appVersion, commandProviderFound, rolloutProcess, rolloutProject } from "../rollout/live";
 import { PulumiStack, requireHarnessEnv, sh } from "../e2e/harness";
 import type { RolloutResult } from "../rollout/driver";
 
@@ -55,6 +55,10 @@ async function main(): Promise<void> {
     config("candidateVersion", "v3");
     stack.ok("config", "set", "--path", "knative-rollout:verify.address", process.env.E2E_INGRESS!);
     stack.ok("config", "set", "--path", "knative-rollout:verify.host", host);
+    // The deploy-time gate needs the command provider; without it the updates skip that step.
+    const gate = commandProviderFound();
+    stack.ok("config", "set", "--path", "knative-rollout:verify.gate", String(gate));
+    console.log(`verify.gate ${gate}${gate ? " (every update also measures the split)" : " (no pulumi-resource-command on PATH or in PULUMI_HOME: the updates skip the gate)"}`);
     stack.ok("config", "set-all", "--path", ...[0, ...STEPS].flatMap((p, i) => ["--plaintext", `knative-rollout:allowedRolloutSteps[${i}]=${p}`]));
 
     const results: { wall: number; r: RolloutResult }[] = [];

@@ -19,14 +19,13 @@
  * Its own stack and namespace (E2E_ROLLOUT_STACK, E2E_ROLLOUT_NAMESPACE, default rollout-e2e both),
  * so it runs before or after the scenario suite (stack e2e, namespace revs) on the same harness:
  * the program refuses a namespace it does not own, so a leftover one of an earlier run is deleted
- * first. The verify gate needs the command provider (pulumi-resource-command) on PATH or in
- * PULUMI_HOME, as every stack with `verify` does.
+ * first. With the command provider (pulumi-resource-command) on PATH or in PULUMI_HOME, every
+ * update runs the deploy-time split gate too (verify.gate); without it, the gate is off.
  */
 import { expect } from "chai";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { ALWAYS_500, appVersion, EVERY_TENTH_500, rolloutProcess, rolloutProject, SLOWER_100MS } from "../rollout/live";
+import { ALWAYS_500, appVersion, commandProviderFound, EVERY_TENTH_500, rolloutProcess, rolloutProject, SLOWER_100MS } from "../rollout/live";
 import { openLocalWorkspace } from "../rollout/workspace";
 import { versionToken } from "../verifier/classify";
 import { sample } from "../verifier/sampler";
@@ -38,15 +37,7 @@ for (const name of ["E2E_INGRESS", "E2E_DOMAIN"]) {
         throw new Error(`${name} is not set: the rollout's live tests need the harness's data plane (E2E_DATAPLANE=1): source the env file e2e/up.sh prints`);
     }
 }
-// The verify gate (every stack with `verify`, which the rollout requires) runs @pulumi/command.
-{
-    const onPath = (process.env.PATH ?? "").split(path.delimiter).some((d) => d !== "" && fs.existsSync(path.join(d, "pulumi-resource-command")));
-    const home = process.env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi");
-    const installed = fs.existsSync(path.join(home, "plugins")) && fs.readdirSync(path.join(home, "plugins")).some((d) => d.startsWith("resource-command-"));
-    if (!onPath && !installed) {
-        throw new Error(`the command provider (pulumi-resource-command, @pulumi/command's plugin) is neither on PATH nor in ${home}/plugins: the verify gate of the rollout's stack needs it`);
-    }
-}
+const GATE = commandProviderFound();
 const INGRESS = process.env.E2E_INGRESS!;
 const DOMAIN = process.env.E2E_DOMAIN!;
 const STACK = process.env.E2E_ROLLOUT_STACK ?? "rollout-e2e";
@@ -106,6 +97,8 @@ describe("real engine and data plane: the progressive rollout", function () {
         config("readyTimeoutSeconds", "300");
         stack.ok("config", "set", "--path", "knative-rollout:verify.address", INGRESS);
         stack.ok("config", "set", "--path", "knative-rollout:verify.host", HOST);
+        stack.ok("config", "set", "--path", "knative-rollout:verify.gate", String(GATE));
+        console.log(`      verify.gate ${GATE}: ${GATE ? "every update measures the split too" : "no command provider (pulumi-resource-command): the rollout alone measures the split"}`);
         stack.ok("config", "set-all", "--path", ...[0, 10, 25, 50, 100].flatMap((p, i) => ["--plaintext", `knative-rollout:allowedRolloutSteps[${i}]=${p}`]));
         appVersion(dir, "v3");
         appVersion(dir, "v3-dark", ALWAYS_500);

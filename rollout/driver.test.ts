@@ -267,6 +267,7 @@ describe("rollout driver (fake workspace)", function () {
             ["no stableVersion", { stableVersion: undefined, rolloutPercent: "100", allowedRolloutSteps: undefined }, {}, /stableVersion is not set: a rollout moves traffic from a stable revision/],
             ["verify not configured", { verify: undefined }, { steps: [10] }, /verify is not configured.*\n.*pulumi config set --stack test --path 'knative-rollout:verify.address' 192\.0\.2\.10:80/],
             ["a config the program refuses", { registry: "" }, { steps: [10] }, /registry is required/],
+            ["a stack that does not wait for readiness", { awaitReady: "false", verify: JSON.stringify({ address: "127.0.0.1:8080", gate: false }) }, { steps: [10] }, /awaitReady is false: every step is judged right after its `pulumi up`/],
             ["a render-only stack", { renderYamlToDirectory: "rendered" }, { steps: [10] }, /renderYamlToDirectory is set \(rendered\)/],
             ["nothing left to roll out", { rolloutPercent: "100" }, {}, /nothing to roll out: stack "test" has rolloutPercent 100/],
         ];

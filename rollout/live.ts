@@ -5,6 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { REPO, scratchProject } from "../e2e/harness";
 import type { RolloutEvent, RolloutResult } from "./driver";
@@ -105,4 +106,15 @@ export function summarize(e: RolloutEvent): string {
         default:
             return e.type;
     }
+}
+
+/**
+ * The deploy-time gate in `pulumi up` (verify.gate) runs @pulumi/command: with its plugin on PATH or
+ * in PULUMI_HOME every step's update measures the split too; without it the stack keeps the verify
+ * settings for the rollout only (verify.gate false), and the rollout's own sample judges the split.
+ */
+export function commandProviderFound(): boolean {
+    const onPath = (process.env.PATH ?? "").split(path.delimiter).some((d) => d !== "" && fs.existsSync(path.join(d, "pulumi-resource-command")));
+    const home = process.env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi");
+    return onPath || (fs.existsSync(path.join(home, "plugins")) && fs.readdirSync(path.join(home, "plugins")).some((d) => d.startsWith("resource-command-")));
 }

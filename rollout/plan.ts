@@ -187,6 +187,12 @@ export function checkConfig(stack: string, raw: RawConfig, ctx: ConfigContext): 
                 `    (address: the ingress host:port; host: the Service's host name; url to override the Service's URL; see Pulumi.yaml)`,
         );
     }
+    if (!config.awaitReady && config.renderYamlToDirectory === undefined) {
+        problems.push(
+            `awaitReady is false: every step is judged right after its \`pulumi up\`, which must first wait until the Service is Ready ` +
+                `with the step's traffic table (\`${configSetHint(stack, "awaitReady", "true")}\`)`,
+        );
+    }
     if (config.renderYamlToDirectory !== undefined) {
         problems.push(`renderYamlToDirectory is set (${config.renderYamlToDirectory}): this stack writes manifests instead of deploying; a rollout needs a cluster`);
     }
