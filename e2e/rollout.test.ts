@@ -119,7 +119,7 @@ describe("real engine and data plane: the progressive rollout", function () {
         const ws = await openLocalWorkspace(STACK, dir);
         const raw = await ws.readConfig();
         expect(raw).to.include({ stableVersion: "v2", candidateVersion: "v3", rolloutPercent: "0" });
-        expect(JSON.parse(raw.verify!)).to.deep.equal({ address: INGRESS, host: HOST });
+        expect(JSON.parse(raw.verify!)).to.deep.equal({ address: INGRESS, host: HOST, gate: GATE });
         await ws.setPercent(0);
         expect(await ws.getPercent()).to.equal(0);
         expect(fs.readFileSync(path.join(dir, `Pulumi.${STACK}.yaml`), "utf8")).to.match(/knative-rollout:rolloutPercent: "?0"?( |$)/m);
