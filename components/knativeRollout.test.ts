@@ -189,7 +189,7 @@ describe("the program (under Pulumi mocks)", function () {
         const provider = one(resources, TYPES.provider);
         expect(provider.inputs.renderYamlToDirectory).to.equal("rendered");
         expect(provider.inputs.kubeconfig).to.equal("");
-        expect(provider.inputs.deleteUnreachable).to.equal(true);
+        expect(String(provider.inputs.deleteUnreachable)).to.equal("true");
         // A rendering writes no credentials: no image pull Secret is registered (its name stays in the template).
         const withCredentials = await evaluate({ ...dev, renderYamlToDirectory: "rendered", registryUsername: "ci", registryPassword: "secret" }, appsDir, "s3cret");
         expect(byType(withCredentials.resources, TYPES.secret)).to.have.length(0);
