@@ -15,7 +15,7 @@
  * copy of the project on its own stack (default bench-rollout, namespace bench-rollout).
  */
 import { parseArgs } from "node:util";
-import { appVersion, commandProviderFound, rolloutProcess, rolloutProject } from "../rollout/live";
+import { appVersion, commandProviderFound, rolloutProcess, rolloutProject } from "../e2e/rolloutLive";
 import { PulumiStack, requireHarnessEnv, sh } from "../e2e/harness";
 import type { RolloutResult } from "../rollout/driver";
 

@@ -22,7 +22,7 @@ export function scratchProject(): string {
     for (const f of ["Pulumi.yaml", "Pulumi.e2e.yaml", "index.ts", "package.json", "tsconfig.json", "tsconfig.pulumi.json"]) {
         fs.copyFileSync(path.join(REPO, f), path.join(dir, f));
     }
-    for (const d of ["model", "components", "verifier"]) fs.cpSync(path.join(REPO, d), path.join(dir, d), { recursive: true });
+    for (const d of ["model", "components", "verifier", "rollout"]) fs.cpSync(path.join(REPO, d), path.join(dir, d), { recursive: true });
     fs.cpSync(path.join(REPO, "apps"), path.join(dir, "apps"), { recursive: true });
     fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
     // The policy pack with its installed packages (npm --prefix policy ci), for --policy-pack policy.
@@ -31,13 +31,13 @@ export function scratchProject(): string {
 }
 
 /** A new app version in a scratch project: a copy of apps/<from> that names itself <to>. */
-export function makeAppVersion(dir: string, from: string, to: string, edit: (source: string) => string = (x) => x): void {
+export function makeAppVersion(dir: string, from: string, to: string, edit: (source: string, file: string) => string = (x) => x): void {
     const target = path.join(dir, "apps", to);
     fs.rmSync(target, { recursive: true, force: true });
     fs.cpSync(path.join(dir, "apps", from), target, { recursive: true });
     for (const file of fs.readdirSync(target).filter((f) => f.endsWith(".py"))) {
         const p = path.join(target, file);
-        fs.writeFileSync(p, edit(fs.readFileSync(p, "utf8").replace(new RegExp(`\\b${from}\\b`, "g"), to)));
+        fs.writeFileSync(p, edit(fs.readFileSync(p, "utf8").replace(new RegExp(`\\b${from}\\b`, "g"), to), p));
     }
 }
 

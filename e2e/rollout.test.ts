@@ -25,7 +25,7 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ALWAYS_500, appVersion, commandProviderFound, EVERY_TENTH_500, rolloutProcess, rolloutProject, SLOWER_100MS } from "../rollout/live";
+import { ALWAYS_500, appVersion, commandProviderFound, EVERY_TENTH_500, rolloutProcess, rolloutProject, SLOWER_100MS } from "./rolloutLive";
 import { openLocalWorkspace } from "../rollout/workspace";
 import { versionToken } from "../verifier/classify";
 import { sample } from "../verifier/sampler";

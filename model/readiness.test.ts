@@ -1,5 +1,4 @@
 import { expect } from "chai";
-import { withoutUndefined } from "../components/knative/kube";
 import type { KnativeObject } from "./knative";
 import { assessReadiness, sameTraffic } from "./readiness";
 import { trafficTable } from "./traffic";
@@ -68,11 +67,5 @@ describe("readiness assessment", () => {
     it("treats Knative's defaulted latestRevision: false as what we sent", () => {
         expect(sameTraffic([{ revisionName: "a", latestRevision: false, percent: 100, tag: "current" }], [{ revisionName: "a", percent: 100, tag: "current" }])).to.equal(true);
         expect(sameTraffic([{ latestRevision: true, percent: 100 }], [{ latestRevision: false, percent: 100 }])).to.equal(false);
-    });
-});
-
-describe("dynamic resource outputs", () => {
-    it("carry no undefined values (a protobuf Struct rejects them: 'Unexpected struct type')", () => {
-        expect(withoutUndefined({ url: undefined, tagUrls: {}, ready: false, nested: [{ a: undefined, b: 1 }] })).to.deep.equal({ tagUrls: {}, ready: false, nested: [{ b: 1 }] });
     });
 });

@@ -7,32 +7,23 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { REPO, scratchProject } from "../e2e/harness";
-import type { RolloutEvent, RolloutResult } from "./driver";
+import type { RolloutEvent, RolloutResult } from "../rollout/driver";
+import { makeAppVersion, REPO, scratchProject } from "./harness";
 
-/** A scratch copy of the project with the rollout command in it. */
-export function rolloutProject(): string {
-    const dir = scratchProject();
-    for (const d of ["model", "components", "verifier", "rollout"]) {
-        fs.rmSync(path.join(dir, d), { recursive: true, force: true });
-        fs.cpSync(path.join(REPO, d), path.join(dir, d), { recursive: true });
-    }
-    return dir;
-}
+/** A scratch copy of the project, the rollout command in it (scratchProject copies rollout/). */
+export const rolloutProject = scratchProject;
 
 const HELLO_RETURN = `        return _plain(f"Hello {target} : {VERSION} !\\n", 200)`;
 
 /** apps/<to>: apps/v2 naming itself `to`, with `fault` (Python lines, indented 8) run first in GET /. */
 export function appVersion(dir: string, to: string, fault = ""): void {
-    const target = path.join(dir, "apps", to);
-    fs.rmSync(target, { recursive: true, force: true });
-    fs.cpSync(path.join(dir, "apps", "v2"), target, { recursive: true });
-    const file = path.join(target, "app.py");
-    let source = fs.readFileSync(file, "utf8").replace(`VERSION = "v2"`, `VERSION = "${to}"`);
-    if (!source.includes(HELLO_RETURN)) throw new Error(`apps/v2/app.py changed: no line ${HELLO_RETURN.trim()}`);
-    source = source.replace(HELLO_RETURN, `${fault}${HELLO_RETURN}`);
-    source = source.replace("import os\n", "import itertools\nimport os\nimport time\n\n_requests = itertools.count()\n");
-    fs.writeFileSync(file, source);
+    makeAppVersion(dir, "v2", to, (source, file) => {
+        if (path.basename(file) !== "app.py") return source;
+        if (!source.includes(HELLO_RETURN)) throw new Error(`apps/v2/app.py changed: no line ${HELLO_RETURN.trim()}`);
+        return source
+            .replace(HELLO_RETURN, `${fault}${HELLO_RETURN}`)
+            .replace("import os\n", "import itertools\nimport os\nimport time\n\n_requests = itertools.count()\n");
+    });
 }
 
 /** 500 on every 10th request, naming its version in x-app-version (the header the rollout honours). */
