@@ -187,11 +187,11 @@ describe(`real engine and data plane: the rollout on live traffic (${SCENARIO})`
         config("stableVersion", "v2");
         config("candidateVersion", "v3");
         config("rolloutPercent", "0");
-        config("readyTimeoutSeconds", "60");
+        config("readyTimeoutSeconds", "40");
         const r = pulumi("4b. pulumi up --refresh=false (no pull Secret)", "up", "--yes", "--skip-preview", "--refresh=false");
         console.log(r.out.split("\n").filter((l) => /not Ready after|Revision .* is/.test(l)).map((l) => `      | ${l.trim()}`).join("\n"));
         expect(r.code).not.to.equal(0);
-        expect(r.out).to.include(`Service ${NS}/${SVC} is not Ready after 60s (readyTimeoutSeconds)`);
+        expect(r.out).to.include(`Service ${NS}/${SVC} is not Ready after 40s (readyTimeoutSeconds)`);
         expect(r.out).to.match(new RegExp(`Revision ${rev("v3")} is (not ready|failed)`));
         const events = kubectl("get", "events", "-n", NS, "-o", "json");
         expect(events).to.match(/no basic auth credentials|401 Unauthorized|authorization failed/);
@@ -220,13 +220,13 @@ describe(`real engine and data plane: the rollout on live traffic (${SCENARIO})`
         makeAppVersion(dir, "v2", "v4", (source) => source.replace(/^(import os)$/m, `$1\nraise SystemExit("v4 is broken on purpose")`));
         config("candidateVersion", "v4");
         config("rolloutPercent", "10");
-        config("readyTimeoutSeconds", "90");
+        config("readyTimeoutSeconds", "45");
         const { run, probe } = await upProbed("5. pulumi up (broken candidate v4 at 10%)", "--skip-preview");
         console.log(run.out.split("\n").filter((l) => /not Ready after|Revision .* is/.test(l)).map((l) => `      | ${l.trim()}`).join("\n"));
         expect(run.code).not.to.equal(0);
-        expect(run.out).to.include(`Service ${NS}/${SVC} is not Ready after 90s (readyTimeoutSeconds)`);
+        expect(run.out).to.include(`Service ${NS}/${SVC} is not Ready after 45s (readyTimeoutSeconds)`);
         expect(run.out).to.match(new RegExp(`Revision ${rev("v4")} is (not ready|failed): \\S+`));
-        expect(run.seconds).to.be.below(90 + 120);
+        expect(run.seconds).to.be.below(45 + 120);
         // Knative leaves the route alone while a target is not Ready: the stable served everything.
         expectNoFailedRequest(probe);
         expect(Object.keys(probe.byVersion)).to.deep.equal(["v2"]);
