@@ -49,6 +49,10 @@ describe("rollout command", function () {
         expect(p.request.settings).to.deep.include({ alpha: 0.01, latencyToleranceMs: 30, latencyEffectMs: 60 });
         expect(p.request.settings.absolute).to.deep.equal({ ...DEFAULT_HEALTH_SETTINGS.absolute, maxErrorRate: 0.02, detectableErrorRate: 0.04 });
         expect(p).to.include({ json: true, summary: "s.md", samples: "x.jsonl", log: "p.log" });
+        expect(p).not.to.have.property("policyPack");
+        const guarded = parseCli(["--stack", "prod", "--policy-pack", "policy"]);
+        if (guarded.help) throw new Error("help");
+        expect(guarded.policyPack).to.equal(path.resolve("policy"));
         expect(parseCli(["--help"])).to.deep.equal({ help: true });
         expect(USAGE).to.match(/--stack NAME/).and.match(/exit status/);
     });

@@ -48,6 +48,9 @@ budget, per stage:
                           inconclusive, which rolls back like a failure
   --timeout-ms MS         per request, connect to last byte (default ${ROLLOUT_DEFAULTS.timeoutMs})
   --concurrency N         requests in flight (default: the stack's verify.concurrency)
+guardrails:
+  --policy-pack DIR       run every \`pulumi up\` with this policy pack (e.g. policy, after
+                          npm --prefix policy ci): a step the pack refuses is refused before it moves
 output:
   --json                  JSON lines (one per event) on stdout instead of the live view
   --summary FILE          write the Markdown summary here (it is also appended to
@@ -65,7 +68,7 @@ stack file and the state agree; run the same command again to resume)
 
 export type Parsed =
     | { help: true }
-    | { help: false; request: RolloutRequest; json: boolean; summary?: string; samples?: string; log?: string };
+    | { help: false; request: RolloutRequest; json: boolean; summary?: string; samples?: string; log?: string; policyPack?: string };
 
 function number(flag: string, raw: string | undefined, integer: boolean, min: number, max: number): number | undefined {
     if (raw === undefined) return undefined;
@@ -96,6 +99,7 @@ export function parseCli(argv: string[]): Parsed {
                 summary: { type: "string" },
                 samples: { type: "string" },
                 log: { type: "string" },
+                "policy-pack": { type: "string" },
                 help: { type: "boolean", short: "h" },
             },
         }));
@@ -123,6 +127,7 @@ export function parseCli(argv: string[]): Parsed {
         ...(str("summary") !== undefined ? { summary: str("summary") } : {}),
         ...(str("samples") !== undefined ? { samples: str("samples") } : {}),
         ...(str("log") !== undefined ? { log: str("log") } : {}),
+        ...(str("policy-pack") !== undefined ? { policyPack: path.resolve(str("policy-pack")!) } : {}),
     };
 }
 
@@ -185,7 +190,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         },
     );
     const deps: RolloutDeps = {
-        openWorkspace: (stack) => openLocalWorkspace(stack, PROJECT_DIR),
+        openWorkspace: (stack) => openLocalWorkspace(stack, PROJECT_DIR, parsed.policyPack !== undefined ? [parsed.policyPack] : []),
         cluster: kubeCluster,
         runStage,
         versionExists: (v) => fs.existsSync(path.join(PROJECT_DIR, "apps", v, "Dockerfile")),

@@ -89,6 +89,8 @@ class LocalRolloutWorkspace implements RolloutWorkspace {
         private readonly ws: LocalWorkspace,
         readonly stackName: string,
         readonly workDir: string,
+        /** Policy packs every `up` runs with (the pack refuses a step before anything moves). */
+        private readonly policyPacks: string[] = [],
     ) {}
 
     private cli(args: string[]) {
@@ -137,6 +139,7 @@ class LocalRolloutWorkspace implements RolloutWorkspace {
         try {
             const r = await this.stack.up({
                 color: "never",
+                ...(this.policyPacks.length > 0 ? { policyPacks: this.policyPacks } : {}),
                 onOutput: (s) => {
                     output += s;
                     options.onOutput(s);
@@ -180,7 +183,7 @@ class LocalRolloutWorkspace implements RolloutWorkspace {
  * The stack as the Automation API sees it, in this project directory. A stack that does not
  * exist is a StackNotFoundError (the command says how to list and create stacks).
  */
-export async function openLocalWorkspace(stackName: string, workDir: string): Promise<RolloutWorkspace> {
+export async function openLocalWorkspace(stackName: string, workDir: string, policyPacks: string[] = []): Promise<RolloutWorkspace> {
     if (!fs.existsSync(path.join(workDir, "Pulumi.yaml"))) throw new Error(`${workDir} has no Pulumi.yaml: run the command in the project`);
     let stack: Stack;
     try {
@@ -197,5 +200,5 @@ export async function openLocalWorkspace(stackName: string, workDir: string): Pr
         }
         throw new Error(`could not select stack "${stackName}": ${lastLines(message, 6)}`);
     }
-    return new LocalRolloutWorkspace(stack, stack.workspace as LocalWorkspace, stackName, workDir);
+    return new LocalRolloutWorkspace(stack, stack.workspace as LocalWorkspace, stackName, workDir, policyPacks);
 }
