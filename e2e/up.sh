@@ -141,7 +141,7 @@ setup_netns() {
   veth_up || die "veth $VETH_HOST/$VETH_NS did not come up"
   log "network namespace $NETNS: $VETH_HOST $HOST_IP <-> $VETH_NS $NODE_IP, pods on $POD_BRIDGE $POD_CIDR"
 }
-veth_up() { ip -o addr show dev "$VETH_HOST" | grep -q "inet $HOST_IP/" && in_ns ip -o link show "$VETH_NS" | grep -q 'state UP'; }
+veth_up() { ip -o addr show dev "$VETH_HOST" | grep "inet $HOST_IP/" >/dev/null && in_ns ip -o link show "$VETH_NS" | grep 'state UP' >/dev/null; }
 
 # ------------------------------------------------------------------ certificates
 # CA, apiserver serving cert (NODE_IP, 127.0.0.1, the service IP and the in-cluster names), an admin client
@@ -150,7 +150,7 @@ gen_pki() {
   # Made again when an older run dir's certificate lacks NODE_IP or its
   # kubeconfig points elsewhere (the control plane used to listen on 127.0.0.1).
   if [ -f "$PKI/admin.kubeconfig" ] && grep -q "server: https://$NODE_IP:$APISERVER_PORT\$" "$PKI/admin.kubeconfig" &&
-    openssl x509 -in "$PKI/apiserver.crt" -noout -ext subjectAltName 2>/dev/null | grep -q "IP Address:$NODE_IP\b"; then
+    openssl x509 -in "$PKI/apiserver.crt" -noout -ext subjectAltName 2>/dev/null | grep "IP Address:$NODE_IP\b" >/dev/null; then
     return 0
   fi
   rm -rf "$PKI"; mkdir -p "$PKI"
@@ -665,7 +665,7 @@ start_containerd() {
 
 node_ready() {
   [ "$(kubectl get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = True ] &&
-    ! kubectl get node "$NODE_NAME" -o jsonpath='{.spec.taints[*].key}' | grep -q not-ready
+    ! kubectl get node "$NODE_NAME" -o jsonpath='{.spec.taints[*].key}' | grep not-ready >/dev/null
 }
 
 start_kubelet() {

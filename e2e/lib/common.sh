@@ -142,13 +142,16 @@ stop_daemon() {
   rm -f "$PIDS/$name.pid"
 }
 
-port_busy() { ss -Htln "sport = :$1" | grep -q .; }
+# Pipes end in "grep PATTERN >/dev/null", never "grep -q": -q exits at the first match, the
+# writer may then die of SIGPIPE, and pipefail turns a match into a failure (this made
+# up.sh's veth check fail at random right after it had passed).
+port_busy() { ss -Htln "sport = :$1" | grep . >/dev/null; }
 
 # in_ns CMD...: run CMD in the harness's network namespace only (nsenter, not
 # `ip netns exec`, which remounts /sys and breaks runc's cgroup discovery).
 in_ns() { nsenter --net="$NETNS_PATH" "$@"; }
-netns_exists() { [ -e "$NETNS_PATH" ] && ip netns list | awk '{print $1}' | grep -qx "$NETNS"; }
-port_busy_ns() { in_ns ss -Htln "sport = :$1" | grep -q .; }
+netns_exists() { [ -e "$NETNS_PATH" ] && ip netns list | awk '{print $1}' | grep -x "$NETNS" >/dev/null; }
+port_busy_ns() { in_ns ss -Htln "sport = :$1" | grep . >/dev/null; }
 
 # cgroup_mounts: the mount point of every cgroup hierarchy (v1 controllers, named, unified).
 cgroup_mounts() { awk '$3 == "cgroup" || $3 == "cgroup2" { print $2 }' /proc/self/mounts | sort -u; }
