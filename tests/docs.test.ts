@@ -172,8 +172,8 @@ export function tableColumn(markdown: string, header: string, after = ""): strin
 /** Repository paths quoted in backticks (`dir/file`, `Pulumi.<x>.yaml`) that do not exist. */
 export function missingPaths(markdown: string, tree: Tree = REPO_TREE): string[] {
     const topLevel = new Set(fs.readdirSync(REPO));
-    // Made at run time, never committed.
-    const runtime = /^(e2e\/\.run\/|rendered\/|\.quickstart\/|Pulumi\.quickstart\.yaml$)/;
+    // Made at run time, never committed (so absent from a fresh clone, as CI has it).
+    const runtime = /^(e2e\/\.run|rendered|\.quickstart)(\/|$)|^Pulumi\.quickstart\.yaml$/;
     return codeSpans(markdown)
         .map((span) => span.replace(/^\.\//, ""))
         .filter((span) => /^[\w.-]+(\/[\w.-]+)*\/?$/.test(span))
@@ -227,7 +227,12 @@ describe("docs: the checkers fail on broken input", () => {
             "verify",
         ]);
         expect(tableColumn("## Keys\n| key | type |\n|---|---|\n| `a` | x |\n| `b` | y |\n\n| key |\n|---|\n| `c` |", "key", "## Keys")).to.deep.equal(["a", "b"]);
-        expect(missingPaths("`model/config.ts` `model/nope.ts` `e2e/.run/env.sh` `apps/<version>/` `Pulumi.nope.yaml`")).to.deep.equal(["model/nope.ts", "Pulumi.nope.yaml"]);
+        // A fresh clone: the run-time paths (e2e/.run, rendered/, .quickstart/) do not exist yet.
+        const clone = fake({ "model/config.ts": "" });
+        expect(missingPaths("`model/config.ts` `model/nope.ts` `e2e/.run` `e2e/.run/env.sh` `rendered/` `apps/<version>/` `Pulumi.nope.yaml`", clone)).to.deep.equal([
+            "model/nope.ts",
+            "Pulumi.nope.yaml",
+        ]);
     });
 });
 
