@@ -125,7 +125,7 @@ leftovers() {
   local f p
   for f in "$PIDS"/*.pid; do
     [ -f "$f" ] || continue
-    p=$(cat "$f"); [ -n "$p" ] && kill -0 "$p" 2>/dev/null && echo "process $(basename "$f" .pid) ($p) alive"
+    p=$(basename "$f" .pid); alive "$p" && echo "process $p ($(pid_of "$p")) alive"
   done
   [ -n "$(cgroup_pids)" ] && echo "processes in cgroup $CGROUP_ROOT: $(cgroup_pids | tr '\n' ' ')"
   for f in $(cgroup_mounts); do [ -d "$f$CGROUP_ROOT" ] && echo "cgroup $f$CGROUP_ROOT"; done

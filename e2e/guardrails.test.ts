@@ -89,7 +89,7 @@ describe("real engine: guardrails, ownership and recovery", function () {
             expect(service.metadata.generation, `${args.join(" ")}: the Service`).to.equal(before.service.metadata.generation);
             expect(service.spec).to.deep.equal(before.service.spec);
             // Not even the new image was built and pushed.
-            const tags = sh("curl", ["-s", "-u", `${process.env.E2E_REGISTRY_USER}:${process.env.E2E_REGISTRY_PASSWORD}`, `http://${process.env.E2E_REGISTRY}/v2/guard-svc/tags/list`], dir);
+            const tags = sh("curl", ["-s", "--cacert", process.env.E2E_REGISTRY_CA!, "-u", `${process.env.E2E_REGISTRY_USER}:${process.env.E2E_REGISTRY_PASSWORD}`, `https://${process.env.E2E_REGISTRY}/v2/guard-svc/tags/list`], dir);
             expect(JSON.parse(tags.stdout).tags).to.have.members(["v1", "v2"]);
         }
     });

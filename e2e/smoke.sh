@@ -111,10 +111,10 @@ check_cluster() {
   log "image: $ref"
   [[ "$ref" == "$E2E_REGISTRY/e2e-smoke/app"*@sha256:* ]] || die "unexpected image ref '$ref'"
   # The digest must really be in the registry (pushed with the explicit credentials).
-  curl -sf -o /dev/null -u "$E2E_REGISTRY_USER:$E2E_REGISTRY_PASSWORD" \
+  curl -sf --cacert "$E2E_REGISTRY_CA" -o /dev/null -u "$E2E_REGISTRY_USER:$E2E_REGISTRY_PASSWORD" \
     -H 'Accept: application/vnd.oci.image.index.v1+json' -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
     -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
-    "http://$E2E_REGISTRY/v2/e2e-smoke/app/manifests/${ref#*@}" || die "pushed digest not in the registry"
+    "https://$E2E_REGISTRY/v2/e2e-smoke/app/manifests/${ref#*@}" || die "pushed digest not in the registry"
   [ "$(pulumi stack output dynamicOut)" = ok ] || die "dynamic resource output missing"
   local i
   for i in $(seq 60); do kubectl -n "$NS" get revision "$SVC-a" >/dev/null 2>&1 && break; sleep 0.5; done

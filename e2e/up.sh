@@ -178,6 +178,24 @@ gen_pki() {
   mv "$PKI/admin.kubeconfig.tmp" "$PKI/admin.kubeconfig"
 }
 
+# The registry's serving certificate, from the harness CA, and a trust bundle for the host's
+# tools (the system's roots and that CA): every client checks the registry as it would a real
+# one. Over plain HTTP, the docker-build provider's reads during each refresh (it checks that
+# the pushed digests still exist) retried HTTPS for about 3 s per image, then gave up.
+gen_registry_cert() {
+  if [ ! -f "$PKI/registry.crt" ] || ! openssl verify -CAfile "$PKI/ca.crt" "$PKI/registry.crt" >/dev/null 2>&1; then
+    (
+      cd "$PKI"
+      printf '%s\n' 'basicConstraints=CA:FALSE' 'keyUsage=digitalSignature,keyEncipherment' 'extendedKeyUsage=serverAuth' \
+        "subjectAltName=IP:$NODE_IP,IP:127.0.0.1" > registry.ext
+      openssl genrsa -out registry.key 2048 2>/dev/null
+      openssl req -new -key registry.key -subj "/CN=knative-rollout-e2e-registry" -out registry.csr 2>/dev/null
+      openssl x509 -req -in registry.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 -extfile registry.ext -out registry.crt 2>/dev/null
+    ) || die "could not make the registry's certificate"
+  fi
+  { cat /etc/ssl/certs/ca-certificates.crt 2>/dev/null; cat "$PKI/ca.crt"; } > "$PKI/trust.pem"
+}
+
 # ------------------------------------------------------------------ control plane
 start_etcd() {
   if ! alive etcd; then
@@ -558,12 +576,13 @@ state = "$d/containerd/state"
 [plugins."io.containerd.grpc.v1.cri"]
   stream_server_address = "127.0.0.1"
 EOF
-  # The registry speaks plain HTTP; containerd pulls with the pod's image pull
-  # Secret only (no credentials here).
+  # The registry's certificate is from the harness CA; containerd pulls with the
+  # pod's image pull Secret only (no credentials here).
   cat > "$d/containerd/certs.d/$REGISTRY/hosts.toml" <<EOF
-server = "http://$REGISTRY"
-[host."http://$REGISTRY"]
+server = "https://$REGISTRY"
+[host."https://$REGISTRY"]
   capabilities = ["pull", "resolve"]
+  ca = "$PKI/ca.crt"
 EOF
   cat > "$d/cni/net.d/10-e2e.conflist" <<EOF
 {
@@ -732,11 +751,12 @@ EOF
 }
 
 # ------------------------------------------------------------------ registry
-# Debian's docker-registry with htpasswd (bcrypt) auth, its own storage, plain
-# http on NODE_IP inside the namespace: ONE name, $REGISTRY, for BuildKit's
-# pushes from the host (buildkitd.toml marks it http), containerd's pulls on
-# the node (hosts.toml) and dockerd's push of the base image (through a
-# loopback forwarder: dockerd only treats loopback registries as plain HTTP).
+# Debian's docker-registry with htpasswd (bcrypt) auth, its own storage, HTTPS
+# (a certificate from the harness CA) on NODE_IP inside the namespace: ONE name,
+# $REGISTRY, for BuildKit's pushes from the host (buildkitd.toml names the CA),
+# containerd's pulls on the node (hosts.toml), the host's tools (SSL_CERT_FILE
+# in the env file) and dockerd's push of the base image (through a loopback
+# forwarder: dockerd skips verification for loopback registries only).
 start_registry() {
   local d=$RUN_DIR/registry
   mkdir -p "$d/data"
@@ -751,6 +771,7 @@ storage:
 http:
   addr: $REGISTRY
   secret: $(cat "$d/password")
+  tls: {certificate: $PKI/registry.crt, key: $PKI/registry.key}
 auth:
   htpasswd: {realm: knative-rollout-e2e, path: $d/htpasswd}
 EOF
@@ -759,10 +780,10 @@ EOF
     start_in_ns registry docker-registry serve "$d/config.yml"
   fi
   # 401 without credentials is the proof that auth is on.
-  wait_until registry 30 curl -sf -u "e2e:$(cat "$d/password")" "http://$REGISTRY/v2/"
-  local code; code=$(curl -s -o /dev/null -w '%{http_code}' "http://$REGISTRY/v2/")
+  wait_until registry 30 curl -sf --cacert "$PKI/ca.crt" -u "e2e:$(cat "$d/password")" "https://$REGISTRY/v2/"
+  local code; code=$(curl -s --cacert "$PKI/ca.crt" -o /dev/null -w '%{http_code}' "https://$REGISTRY/v2/")
   [ "$code" = 401 ] || die "registry answers $code without credentials (expected 401)"
-  log "registry up (pid $(pid_of registry), http://$REGISTRY, user e2e)"
+  log "registry up (pid $(pid_of registry), https://$REGISTRY, user e2e)"
 }
 
 # ------------------------------------------------------------------ BuildKit
@@ -779,8 +800,7 @@ root = "$d/root"
 [worker.containerd]
   enabled = false
 [registry."$REGISTRY"]
-  http = true
-  insecure = true
+  ca = ["$PKI/ca.crt"]
 EOF
   if ! alive buildkitd; then
     rm -f "$BUILDKIT_SOCK"
@@ -834,10 +854,10 @@ install_plugin() {
 python_image_present() {
   local ref=$1 repo digest
   repo=${ref#"$REGISTRY"/}; repo=${repo%@*}; digest=${ref#*@}
-  curl -sf -o /dev/null -u "e2e:$(cat "$RUN_DIR/registry/password")" \
+  curl -sf --cacert "$PKI/ca.crt" -o /dev/null -u "e2e:$(cat "$RUN_DIR/registry/password")" \
     -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
     -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
-    "http://$REGISTRY/v2/$repo/manifests/$digest"
+    "https://$REGISTRY/v2/$repo/manifests/$digest"
 }
 
 ensure_python_image() {
@@ -854,14 +874,15 @@ ensure_python_image() {
     || die "scripts/python-base-image.sh and scripts/docker-up.sh are needed to make the Python base image"
   log "making the Python base image (scripts/python-base-image.sh) ..."
   bash "$s/docker-up.sh" >&2 || die "scripts/docker-up.sh failed"
-  # dockerd pushes plain HTTP only to loopback: a forwarder on the host's
-  # 127.0.0.1:REGISTRY_PORT to the registry, for this push only. The registry
+  # dockerd trusts only its own CAs, except on loopback (an "insecure" registry:
+  # TLS unverified): a forwarder on the host's 127.0.0.1:REGISTRY_PORT to the
+  # registry, for this push only. The registry
   # stores by repository and digest, so the image is the same under $REGISTRY.
   local fwd=127.0.0.1:$REGISTRY_PORT
   port_busy "$REGISTRY_PORT" && die "127.0.0.1:$REGISTRY_PORT is in use: cannot forward dockerd's push to $REGISTRY"
   start_daemon registry-forwarder socat "TCP-LISTEN:$REGISTRY_PORT,bind=127.0.0.1,reuseaddr,fork" "TCP:$REGISTRY"
   trap 'stop_daemon registry-forwarder 2 2>/dev/null' EXIT
-  wait_until registry-forwarder 10 curl -s -o /dev/null "http://$fwd/v2/"
+  wait_until registry-forwarder 10 curl -sk -o /dev/null "https://$fwd/v2/"
   # A docker config of our own: the login never touches the user's ~/.docker.
   local dc=$RUN_DIR/docker-push-config tag
   mkdir -p "$dc"
@@ -876,12 +897,12 @@ ensure_python_image() {
     || die "scripts/python-base-image.sh --push $fwd/$PY_REPO:$tag failed"
   stop_daemon registry-forwarder 2 2>/dev/null; trap - EXIT
   local digest
-  digest=$(curl -sfI -u "e2e:$(cat "$RUN_DIR/registry/password")" \
+  digest=$(curl -sfI --cacert "$PKI/ca.crt" -u "e2e:$(cat "$RUN_DIR/registry/password")" \
     -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
     -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
     -H 'Accept: application/vnd.oci.image.index.v1+json' \
     -H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' \
-    "http://$REGISTRY/v2/$PY_REPO/manifests/$tag" | tr -d '\r' | awk -F': ' 'tolower($1)=="docker-content-digest"{print $2}')
+    "https://$REGISTRY/v2/$PY_REPO/manifests/$tag" | tr -d '\r' | awk -F': ' 'tolower($1)=="docker-content-digest"{print $2}')
   [ -n "$digest" ] || die "pushed $REGISTRY/$PY_REPO:$tag but the registry has no digest for it"
   PYTHON_IMAGE=$REGISTRY/$PY_REPO@$digest
   echo "$PYTHON_IMAGE" > "$refile"
@@ -916,6 +937,10 @@ export E2E_BUILDKIT_ADDR='unix://$BUILDKIT_SOCK'
 export E2E_REGISTRY='$REGISTRY'
 export E2E_REGISTRY_USER='e2e'
 export E2E_REGISTRY_PASSWORD='$(cat "$RUN_DIR/registry/password")'
+# The registry's certificate is from the harness CA: Go programs (pulumi's providers) trust
+# it through SSL_CERT_FILE (the system's roots and that CA); curl needs --cacert \$E2E_REGISTRY_CA.
+export E2E_REGISTRY_CA='$PKI/ca.crt'
+export SSL_CERT_FILE='$PKI/trust.pem'
 export E2E_PYTHON_IMAGE='$PYTHON_IMAGE'
 # The data plane. Requests go to Traefik with a Host header: a Route is
 # <service>.<namespace>.<domain>, a tag's URL <tag>-<service>.<namespace>.<domain>, e.g.
@@ -953,6 +978,7 @@ main() {
   source "$CUR/images/images.env"   # PAUSE_IMAGE, QUEUE_PROXY_IMAGE, HELLO_IMAGE
   setup_netns
   gen_pki
+  gen_registry_cert
   write_node_config
   start_etcd
   start_apiserver

@@ -91,8 +91,16 @@ unset _d
 log() { echo "[e2e $(date +%T)] $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-pid_of() { [ -f "$PIDS/$1.pid" ] && cat "$PIDS/$1.pid"; }
-alive() { local p; p=$(pid_of "$1") && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
+# A PID file can outlive its process (a machine restart with the run dir kept), and its number
+# may then be another process's: each PID is kept with its process's start time (field 22 of
+# /proc/PID/stat), and a PID whose process started at another time is not ours.
+started_at() { local s; s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1; s=${s##*) }; set -- $s; echo "${20}"; }
+pid_of() {
+  local p
+  p=$(cat "$PIDS/$1.pid" 2>/dev/null) && [ -n "$p" ] &&
+    [ "$(started_at "$p")" = "$(cat "$PIDS/$1.start" 2>/dev/null)" ] && echo "$p"
+}
+alive() { local p; p=$(pid_of "$1") && kill -0 "$p" 2>/dev/null; }
 
 # start_daemon NAME CMD...: run in its own session (so a Ctrl-C of the caller
 # does not kill it), log to logs/NAME.log, remember the PID.
@@ -101,6 +109,7 @@ start_daemon() {
   mkdir -p "$PIDS" "$LOGS"
   setsid "$@" >"$LOGS/$name.log" 2>&1 < /dev/null &
   echo $! > "$PIDS/$name.pid"
+  started_at $! > "$PIDS/$name.start" || true
 }
 
 # fail_with NAME MSG: print the tail of NAME's log, then exit.
@@ -139,7 +148,7 @@ stop_daemon() {
     fi
     log "stopped $name ($pid)"
   fi
-  rm -f "$PIDS/$name.pid"
+  rm -f "$PIDS/$name.pid" "$PIDS/$name.start"
 }
 
 # Pipes end in "grep PATTERN >/dev/null", never "grep -q": -q exits at the first match, the
