@@ -164,11 +164,14 @@ cfg knative-rollout:registry "$E2E_REGISTRY"
 cfg knative-rollout:pythonImage "$E2E_PYTHON_IMAGE"
 cfg knative-rollout:registryUsername "$E2E_REGISTRY_USER"
 cfg --secret knative-rollout:registryPassword "$E2E_REGISTRY_PASSWORD"
-pulumi config get --stack "$STACK" knative-rollout:stableVersion >/dev/null 2>&1 || cfg knative-rollout:stableVersion v1
-pulumi config get --stack "$STACK" knative-rollout:candidateVersion >/dev/null 2>&1 || cfg knative-rollout:candidateVersion v2
+# Whether the stack file sets KEY (`pulumi config get` also answers with Pulumi.yaml's defaults,
+# so it cannot tell): a value you set on this stack is kept.
+stack_sets() { grep -q "^  knative-rollout:$1:" "Pulumi.$STACK.yaml" 2>/dev/null; }
+stack_sets stableVersion || cfg knative-rollout:stableVersion v1
+stack_sets candidateVersion || cfg knative-rollout:candidateVersion v2
 if [ -n "$PERCENT" ]; then
     cfg knative-rollout:rolloutPercent "$PERCENT"
-elif ! pulumi config get --stack "$STACK" knative-rollout:rolloutPercent >/dev/null 2>&1; then
+elif ! stack_sets rolloutPercent; then
     cfg knative-rollout:rolloutPercent 30
 fi
 SERVICE=helloworld-python
