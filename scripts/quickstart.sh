@@ -215,7 +215,7 @@ printf '%s\n' "$REPORT" | sed -n '/^version/,/^$/p' | sed 's/^/  /'
 printf '%s\n' "$REPORT" | grep '^decision:' | sed 's/^/  /'
 cat <<EOF
 
-Next, in this shell after: source ${ENV_FILE#"$REPO"/}
+Next, in this shell after: source scripts/node.sh && source ${ENV_FILE#"$REPO"/}   (Node.js 22, the cluster's settings)
   move traffic:      pulumi config set rolloutPercent 80 --stack $STACK && pulumi up --stack $STACK
   check it:          ${VERIFY[*]:0:5} --url http://$HOST/ --address $E2E_INGRESS --expect $STABLE=20,$CANDIDATE=80
   progressive:       npm run rollout -- --stack $STACK      (steps, judged on live traffic: docs/rollout.md)
