@@ -196,10 +196,12 @@ describe(`real engine and data plane: the rollout on live traffic (${SCENARIO})`
         config("rolloutPercent", "0");
         config("readyTimeoutSeconds", String(FAILING_UP_TIMEOUT));
         const r = pulumi("4b. pulumi up --refresh=false (no pull Secret)", "up", "--yes", "--skip-preview", "--refresh=false");
-        console.log(r.out.split("\n").filter((l) => /not Ready after|Revision .* is/.test(l)).map((l) => `      | ${l.trim()}`).join("\n"));
+        console.log(r.out.split("\n").filter((l) => /not Ready after|Revision .* is|Revision .*, pod/.test(l)).map((l) => `      | ${l.trim()}`).join("\n"));
         expect(r.code).not.to.equal(0);
         expect(r.out).to.include(`Service ${NS}/${SVC} is not Ready after ${FAILING_UP_TIMEOUT}s (readyTimeoutSeconds)`);
         expect(r.out).to.match(new RegExp(`Revision ${rev("v3")} is (not ready|failed)`));
+        // And why, from the pod: Knative's own condition says only "Deploying" for minutes.
+        expect(r.out).to.match(new RegExp(`Revision ${rev("v3")}, pod \\S+, container \\S+: (ErrImagePull|ImagePullBackOff)`));
         const events = kubectl("get", "events", "-n", NS, "-o", "json");
         expect(events).to.match(/no basic auth credentials|401 Unauthorized|authorization failed/);
         config("readyTimeoutSeconds", "240");
@@ -229,10 +231,11 @@ describe(`real engine and data plane: the rollout on live traffic (${SCENARIO})`
         config("rolloutPercent", "10");
         config("readyTimeoutSeconds", String(FAILING_UP_TIMEOUT));
         const { run, probe } = await upProbed("5. pulumi up (broken candidate v4 at 10%)", "--skip-preview");
-        console.log(run.out.split("\n").filter((l) => /not Ready after|Revision .* is/.test(l)).map((l) => `      | ${l.trim()}`).join("\n"));
+        console.log(run.out.split("\n").filter((l) => /not Ready after|Revision .* is|Revision .*, pod/.test(l)).map((l) => `      | ${l.trim()}`).join("\n"));
         expect(run.code).not.to.equal(0);
         expect(run.out).to.include(`Service ${NS}/${SVC} is not Ready after ${FAILING_UP_TIMEOUT}s (readyTimeoutSeconds)`);
         expect(run.out).to.match(new RegExp(`Revision ${rev("v4")} is (not ready|failed): \\S+`));
+        expect(run.out).to.match(new RegExp(`Revision ${rev("v4")}, pod \\S+, container \\S+: .*(CrashLoopBackOff|last exited with code)`));
         expect(run.seconds).to.be.below(FAILING_UP_TIMEOUT + 120);
         // Knative leaves the route alone while a target is not Ready: the stable served everything.
         expectNoFailedRequest(probe);

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import type { KnativeObject } from "./knative";
-import { assessReadiness, sameTraffic } from "./readiness";
+import { assessReadiness, podProblems, sameTraffic } from "./readiness";
 import { trafficTable } from "./traffic";
 
 const table = trafficTable({ stableRevision: "svc-v1", candidateRevision: "svc-v2", candidatePercent: 20 });
@@ -67,5 +67,44 @@ describe("readiness assessment", () => {
     it("treats Knative's defaulted latestRevision: false as what we sent", () => {
         expect(sameTraffic([{ revisionName: "a", latestRevision: false, percent: 100, tag: "current" }], [{ revisionName: "a", percent: 100, tag: "current" }])).to.equal(true);
         expect(sameTraffic([{ latestRevision: true, percent: 100 }], [{ latestRevision: false, percent: 100 }])).to.equal(false);
+    });
+});
+
+describe("pod problems: why a revision's pods are not Ready", () => {
+    const pod = (name: string, ...containerStatuses: NonNullable<NonNullable<Parameters<typeof podProblems>[1][number]["status"]>["containerStatuses"]>) => ({
+        metadata: { name },
+        status: { containerStatuses },
+    });
+
+    it("names an image that cannot be pulled, with the runtime's message", () => {
+        expect(
+            podProblems("svc-v3", [
+                pod("svc-v3-deployment-1", {
+                    name: "user-container",
+                    state: { waiting: { reason: "ErrImagePull", message: "failed to pull: no basic auth credentials" } },
+                }),
+            ]),
+        ).to.deep.equal(["Revision svc-v3, pod svc-v3-deployment-1, container user-container: ErrImagePull: failed to pull: no basic auth credentials"]);
+    });
+
+    it("names a container that keeps exiting, with its exit code", () => {
+        expect(
+            podProblems("svc-v4", [
+                pod("p", {
+                    name: "user-container",
+                    state: { waiting: { reason: "CrashLoopBackOff", message: "back-off 10s restarting failed container" } },
+                    lastState: { terminated: { exitCode: 3, reason: "Error" } },
+                }),
+            ]),
+        ).to.deep.equal(["Revision svc-v4, pod p, container user-container: CrashLoopBackOff: back-off 10s restarting failed container; last exited with code 3 (Error)"]);
+    });
+
+    it("says nothing of containers that are starting or running", () => {
+        expect(
+            podProblems("svc-v2", [
+                pod("p", { name: "user-container", state: { waiting: { reason: "ContainerCreating" } } }, { name: "queue-proxy", state: {} }),
+                { metadata: { name: "pending" } },
+            ]),
+        ).to.deep.equal([]);
     });
 });

@@ -62,6 +62,46 @@ export function assessReadiness(
     return { ready: problems.length === 0, problems };
 }
 
+/** What a pod's status says about its containers (the fields podProblems reads). */
+export interface PodStatusLike {
+    metadata?: { name?: string };
+    status?: {
+        containerStatuses?: {
+            name: string;
+            state?: { waiting?: { reason?: string; message?: string } };
+            lastState?: { terminated?: { exitCode?: number; reason?: string; message?: string } };
+        }[];
+    };
+}
+
+/**
+ * Waiting reasons every starting container passes through: they say nothing is wrong. (An
+ * array, not a Set: the gate's provider is serialized with what it captures.)
+ */
+const STARTING = ["ContainerCreating", "PodInitializing"];
+
+/**
+ * Why a revision's pods do not become Ready, one line per container in trouble: waiting with a
+ * reason (ErrImagePull, ImagePullBackOff, CrashLoopBackOff, ...) or exited before. Knative itself
+ * says only "Deploying" until its progress deadline (minutes), so this is what names the cause
+ * within readyTimeoutSeconds.
+ */
+export function podProblems(revision: string, pods: PodStatusLike[]): string[] {
+    const lines: string[] = [];
+    for (const pod of pods) {
+        for (const c of pod.status?.containerStatuses ?? []) {
+            const where = `Revision ${revision}, pod ${pod.metadata?.name ?? "?"}, container ${c.name}`;
+            const waiting = c.state?.waiting;
+            const exited = c.lastState?.terminated;
+            const parts: string[] = [];
+            if (waiting?.reason && !STARTING.includes(waiting.reason)) parts.push([waiting.reason, waiting.message].filter(Boolean).join(": "));
+            if (exited) parts.push(`last exited with code ${exited.exitCode ?? "?"}${exited.reason ? ` (${exited.reason})` : ""}${exited.message ? `: ${exited.message.trim()}` : ""}`);
+            if (parts.length > 0) lines.push(`${where}: ${parts.join("; ")}`);
+        }
+    }
+    return lines;
+}
+
 /** Tag → URL, as Knative publishes them in the Service's status. */
 export function tagUrlsOf(service: KnativeObject | undefined): Record<string, string> {
     const tagUrls: Record<string, string> = {};

@@ -11,9 +11,21 @@
  * Ready with the table (after an out-of-band change) is waited for even when no input changed.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { assessReadiness, bootstrapOwnership, DYNAMIC_TYPE_NAMES, type KnativeObject, PROJECT, type ReadinessReport, tagUrlsOf, type TrafficTarget } from "../../model";
+import {
+    assessReadiness,
+    bootstrapOwnership,
+    condition,
+    DYNAMIC_TYPE_NAMES,
+    type KnativeObject,
+    podProblems,
+    type PodStatusLike,
+    PROJECT,
+    type ReadinessReport,
+    tagUrlsOf,
+    type TrafficTarget,
+} from "../../model";
 import type { ClusterAccess } from "./kube";
-import { customObjectsApi, getKnative, patchKnative, sleep, withoutUndefined } from "./kube";
+import { coreApi, customObjectsApi, getKnative, patchKnative, sleep, withoutUndefined } from "./kube";
 
 export interface ReadinessGateInputs extends ClusterAccess {
     namespace: string;
@@ -31,15 +43,40 @@ export interface ReadinessGateOutputs extends ReadinessGateInputs {
     ready: boolean;
 }
 
+interface Look {
+    service?: KnativeObject;
+    revisions: Record<string, KnativeObject | undefined>;
+    report: ReadinessReport;
+}
+
 /** One look at the Service and the revisions its table pins. */
-async function look(inputs: ReadinessGateInputs): Promise<{ service?: KnativeObject; report: ReadinessReport }> {
+async function look(inputs: ReadinessGateInputs): Promise<Look> {
     const api = customObjectsApi(inputs);
     const service = await getKnative(api, "services", inputs.namespace, inputs.serviceName);
     const revisions: Record<string, KnativeObject | undefined> = {};
     for (const t of inputs.traffic) {
         if (t.revisionName !== undefined) revisions[t.revisionName] = await getKnative(api, "revisions", inputs.namespace, t.revisionName);
     }
-    return { service, report: assessReadiness(`${inputs.namespace}/${inputs.serviceName}`, service, revisions, inputs.traffic) };
+    return { service, revisions, report: assessReadiness(`${inputs.namespace}/${inputs.serviceName}`, service, revisions, inputs.traffic) };
+}
+
+/**
+ * Why the pods of each existing revision that is not Ready are stuck (model/readiness.ts
+ * podProblems), read only when the gate is about to fail. Best effort: a cluster that does not
+ * let us list pods still gets the revisions' own conditions.
+ */
+async function podDetails(inputs: ReadinessGateInputs, revisions: Look["revisions"]): Promise<string[]> {
+    const lines: string[] = [];
+    for (const [name, revision] of Object.entries(revisions)) {
+        if (revision === undefined || condition(revision, "Ready")?.status === "True") continue;
+        try {
+            const pods = await coreApi(inputs).listNamespacedPod({ namespace: inputs.namespace, labelSelector: `serving.knative.dev/revision=${name}` });
+            lines.push(...podProblems(name, pods.items as PodStatusLike[]));
+        } catch {
+            // Not allowed or not reachable: the conditions above are all there is to say.
+        }
+    }
+    return lines;
 }
 
 /** Releases the bootstrap's field ownership, when it still has any. */
@@ -56,12 +93,13 @@ export async function awaitReadiness(inputs: ReadinessGateInputs): Promise<Readi
     const deadline = Date.now() + inputs.timeoutSeconds * 1000;
     await releaseBootstrap(inputs, (await look(inputs)).service);
     for (;;) {
-        const { service, report } = await look(inputs);
+        const { service, revisions, report } = await look(inputs);
         if (report.ready || !inputs.awaitReady || Date.now() > deadline) {
             if (inputs.awaitReady && !report.ready) {
+                const problems = [...report.problems, ...(await podDetails(inputs, revisions))];
                 throw new Error(
                     `Service ${where} is not Ready after ${inputs.timeoutSeconds}s (readyTimeoutSeconds):\n` +
-                        report.problems.map((p) => `  - ${p}`).join("\n") +
+                        problems.map((p) => `  - ${p}`).join("\n") +
                         `\nThe traffic table was applied; Knative keeps the previous split serving until every target is Ready. ` +
                         `Fix the revision and run pulumi up again, or set awaitReady=false to apply without waiting.`,
                 );
