@@ -137,7 +137,8 @@ wait_until() {
 # stop_daemon NAME [SECONDS]: SIGTERM, wait (default 10s), then SIGKILL. By PID only.
 stop_daemon() {
   local name=$1 secs=${2:-10} pid
-  pid=$(pid_of "$name") || return 0
+  # Not ours (gone, or its number reused): forget it, never signal it.
+  pid=$(pid_of "$name") || { rm -f "$PIDS/$name.pid" "$PIDS/$name.start"; return 0; }
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     kill "$pid" 2>/dev/null || true
     local i
