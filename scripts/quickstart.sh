@@ -134,7 +134,7 @@ else
 fi
 done_step
 
-step "local Knative cluster (the first run builds it from source: about 50 minutes on 2 cores)"
+step "local Knative cluster (the first run builds it from source: about 30 minutes on 2 cores)"
 # The cluster runs in a network namespace of its own, with a kubelet and containerd: root, Linux.
 [ "$(id -u)" = 0 ] || fail "the local cluster needs root (network namespace, kubelet, containerd)" "run npm run quickstart as root, or use the no-cluster paths: docs/without-a-cluster.md"
 command -v go >/dev/null 2>&1 ||
