@@ -757,6 +757,13 @@ EOF
 # containerd's pulls on the node (hosts.toml), the host's tools (SSL_CERT_FILE
 # in the env file) and dockerd's push of the base image (through a loopback
 # forwarder: dockerd skips verification for loopback registries only).
+# registry_api PATH [CURL ARGS...]: the registry's API over HTTPS, checked against the
+# harness CA, as user e2e.
+registry_api() {
+  local path=$1; shift
+  curl -sf --cacert "$PKI/ca.crt" -u "e2e:$(cat "$RUN_DIR/registry/password")" "$@" "https://$REGISTRY/v2/$path"
+}
+
 start_registry() {
   local d=$RUN_DIR/registry
   mkdir -p "$d/data"
@@ -780,7 +787,7 @@ EOF
     start_in_ns registry docker-registry serve "$d/config.yml"
   fi
   # 401 without credentials is the proof that auth is on.
-  wait_until registry 30 curl -sf --cacert "$PKI/ca.crt" -u "e2e:$(cat "$d/password")" "https://$REGISTRY/v2/"
+  wait_until registry 30 registry_api ""
   local code; code=$(curl -s --cacert "$PKI/ca.crt" -o /dev/null -w '%{http_code}' "https://$REGISTRY/v2/")
   [ "$code" = 401 ] || die "registry answers $code without credentials (expected 401)"
   log "registry up (pid $(pid_of registry), https://$REGISTRY, user e2e)"
@@ -854,10 +861,9 @@ install_plugin() {
 python_image_present() {
   local ref=$1 repo digest
   repo=${ref#"$REGISTRY"/}; repo=${repo%@*}; digest=${ref#*@}
-  curl -sf --cacert "$PKI/ca.crt" -o /dev/null -u "e2e:$(cat "$RUN_DIR/registry/password")" \
+  registry_api "$repo/manifests/$digest" -o /dev/null \
     -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
-    -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
-    "https://$REGISTRY/v2/$repo/manifests/$digest"
+    -H 'Accept: application/vnd.oci.image.manifest.v1+json'
 }
 
 ensure_python_image() {
@@ -876,8 +882,8 @@ ensure_python_image() {
   bash "$s/docker-up.sh" >&2 || die "scripts/docker-up.sh failed"
   # dockerd trusts only its own CAs, except on loopback (an "insecure" registry:
   # TLS unverified): a forwarder on the host's 127.0.0.1:REGISTRY_PORT to the
-  # registry, for this push only. The registry
-  # stores by repository and digest, so the image is the same under $REGISTRY.
+  # registry, for this push only. The registry stores by repository and digest,
+  # so the image is the same under $REGISTRY.
   local fwd=127.0.0.1:$REGISTRY_PORT
   port_busy "$REGISTRY_PORT" && die "127.0.0.1:$REGISTRY_PORT is in use: cannot forward dockerd's push to $REGISTRY"
   start_daemon registry-forwarder socat "TCP-LISTEN:$REGISTRY_PORT,bind=127.0.0.1,reuseaddr,fork" "TCP:$REGISTRY"
@@ -897,12 +903,11 @@ ensure_python_image() {
     || die "scripts/python-base-image.sh --push $fwd/$PY_REPO:$tag failed"
   stop_daemon registry-forwarder 2 2>/dev/null; trap - EXIT
   local digest
-  digest=$(curl -sfI --cacert "$PKI/ca.crt" -u "e2e:$(cat "$RUN_DIR/registry/password")" \
+  digest=$(registry_api "$PY_REPO/manifests/$tag" -I \
     -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
     -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
     -H 'Accept: application/vnd.oci.image.index.v1+json' \
-    -H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' \
-    "https://$REGISTRY/v2/$PY_REPO/manifests/$tag" | tr -d '\r' | awk -F': ' 'tolower($1)=="docker-content-digest"{print $2}')
+    -H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' | tr -d '\r' | awk -F': ' 'tolower($1)=="docker-content-digest"{print $2}')
   [ -n "$digest" ] || die "pushed $REGISTRY/$PY_REPO:$tag but the registry has no digest for it"
   PYTHON_IMAGE=$REGISTRY/$PY_REPO@$digest
   echo "$PYTHON_IMAGE" > "$refile"

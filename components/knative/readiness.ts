@@ -66,11 +66,12 @@ async function look(inputs: ReadinessGateInputs): Promise<Look> {
  * let us list pods still gets the revisions' own conditions.
  */
 async function podDetails(inputs: ReadinessGateInputs, revisions: Look["revisions"]): Promise<string[]> {
+    const api = coreApi(inputs);
     const lines: string[] = [];
     for (const [name, revision] of Object.entries(revisions)) {
         if (revision === undefined || condition(revision, "Ready")?.status === "True") continue;
         try {
-            const pods = await coreApi(inputs).listNamespacedPod({ namespace: inputs.namespace, labelSelector: `serving.knative.dev/revision=${name}` });
+            const pods = await api.listNamespacedPod({ namespace: inputs.namespace, labelSelector: `serving.knative.dev/revision=${name}` });
             lines.push(...podProblems(name, pods.items as PodStatusLike[]));
         } catch {
             // Not allowed or not reachable: the conditions above are all there is to say.
